@@ -1,10 +1,48 @@
-"""The ``edutools`` command line."""
+"""The ``edutools`` command line: every job from the shell.
+
+Commands live in sibling modules, each with a ``register(app)`` function; a module is
+listed in ``_COMMAND_MODULES`` only once its commands work.
+"""
+
 from __future__ import annotations
+
+import importlib
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+import edutools
+
+app = typer.Typer(
+    name="edutools",
+    help="Quizzes from student answers (AnaQuest), IRT calibration and style-preference studies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+_COMMAND_MODULES: tuple[str, ...] = ("validate",)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"edutools {edutools.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Quizzes from student answers (AnaQuest), IRT calibration and style-preference studies."""
+
+
+for _name in _COMMAND_MODULES:
+    importlib.import_module(f"edutools.cli.{_name}").register(app)
 
 
 def main() -> None:
+    """Console-script entry point."""
     app()

@@ -1,0 +1,70 @@
+"""Fixtures shared by the whole suite. Subpackages keep their own fixtures in their conftest."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edutools.settings import Settings
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's data directory or a real provider."""
+    data_dir = tmp_path_factory.mktemp("edutools-data")
+    monkeypatch.setenv("EDUTOOLS_DATA_DIR", str(data_dir))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "EDUTOOLS_DATABASE_URL", "EDUTOOLS_APP_PASSWORD_HASH"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a private SQLite database in the test's temporary folder."""
+    return Settings.from_env({"EDUTOOLS_DATA_DIR": str(tmp_path)})
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """The tests/data folder."""
+    return DATA
+
+
+def _pg_url() -> str | None:
+    return os.environ.get("EDUTOOLS_TEST_PG_URL") or None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: SQLite always; PostgreSQL when EDUTOOLS_TEST_PG_URL is set.
+
+    In CI (EDUTOOLS_REQUIRE_POSTGRES=1) a missing PostgreSQL URL fails instead of skipping.
+    Each PostgreSQL test gets its own schema, dropped afterwards.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    url = _pg_url()
+    if url is None:
+        if os.environ.get("EDUTOOLS_REQUIRE_POSTGRES") == "1":
+            pytest.fail("EDUTOOLS_REQUIRE_POSTGRES=1 but EDUTOOLS_TEST_PG_URL is not set")
+        pytest.skip("set EDUTOOLS_TEST_PG_URL to run the PostgreSQL storage tests")
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
