@@ -1,0 +1,1 @@
+"""Item bank exporters: GIFT, Moodle XML, QTI 1.2 and CSV."""

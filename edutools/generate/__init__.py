@@ -1,0 +1,1 @@
+"""Item generation: the anaquest, baseline and local engines, assembly and item-writing checks."""

@@ -1,0 +1,1 @@
+"""Item Response Theory: estimators, scoring, fit, classical analysis, group comparison."""

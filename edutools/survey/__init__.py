@@ -1,0 +1,1 @@
+"""Style-preference studies: instruments, style measures, style transfer, GSP, preference models."""
