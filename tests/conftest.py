@@ -14,11 +14,18 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test touches the user's data directory or a real provider."""
     data_dir = tmp_path_factory.mktemp("edutools-data")
     monkeypatch.setenv("EDUTOOLS_DATA_DIR", str(data_dir))
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "EDUTOOLS_DATABASE_URL", "EDUTOOLS_APP_PASSWORD_HASH"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "EDUTOOLS_DATABASE_URL",
+        "EDUTOOLS_APP_PASSWORD_HASH",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
