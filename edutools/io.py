@@ -122,15 +122,30 @@ def _check_header(label: str, header: list[str], table: str) -> None:
     seen: set[str] = set()
     for h in header:
         if h in seen:
-            raise _fail(label, "row 1 (header)", h, f"the column appears twice; expected columns: {expected}")
+            raise _fail(
+                label,
+                "row 1 (header)",
+                h,
+                f"the column appears twice; expected columns: {expected}",
+            )
         seen.add(h)
     for col in required:
         if col not in header:
-            raise _fail(label, "row 1 (header)", None, f"missing column '{col}'; expected columns: {expected}")
+            raise _fail(
+                label,
+                "row 1 (header)",
+                None,
+                f"missing column '{col}'; expected columns: {expected}",
+            )
     for h in header:
         if h not in required + optional:
             shown = h or "(blank)"
-            raise _fail(label, "row 1 (header)", None, f"unexpected column '{shown}'; expected columns: {expected}")
+            raise _fail(
+                label,
+                "row 1 (header)",
+                None,
+                f"unexpected column '{shown}'; expected columns: {expected}",
+            )
 
 
 def _csv_table(path: Path, table: str) -> _Table:
@@ -138,7 +153,12 @@ def _csv_table(path: Path, table: str) -> _Table:
     data = path.read_bytes()
     if not data.strip():
         required, optional = COURSE_COLUMNS[table]
-        raise _fail(label, None, None, f"the file is empty; expected a header row: {','.join(required + optional)}")
+        raise _fail(
+            label,
+            None,
+            None,
+            f"the file is empty; expected a header row: {','.join(required + optional)}",
+        )
     text = _decode(path, data)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = _clean_header(next(reader))
@@ -171,11 +191,18 @@ def _open_workbook(path: Path) -> Any:
     import openpyxl
 
     if not zipfile.is_zipfile(path):
-        raise _fail(path.name, None, None, "not a valid Excel workbook; expected an .xlsx file saved by Excel or LibreOffice")
+        raise _fail(
+            path.name,
+            None,
+            None,
+            "not a valid Excel workbook; expected an .xlsx file saved by Excel or LibreOffice",
+        )
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise _fail(path.name, None, None, f"cannot read the workbook ({exc}); expected an .xlsx file") from None
+        raise _fail(
+            path.name, None, None, f"cannot read the workbook ({exc}); expected an .xlsx file"
+        ) from None
 
 
 def _sheet_rows(ws: Any) -> list[tuple[int, list[str]]]:
@@ -193,7 +220,12 @@ def _xlsx_table(path: Path, ws: Any, table: str) -> _Table:
     rows = _sheet_rows(ws)
     if not rows or not any(rows[0][1]):
         required, optional = COURSE_COLUMNS[table]
-        raise _fail(label, None, None, f"the sheet is empty; expected a header row: {', '.join(required + optional)}")
+        raise _fail(
+            label,
+            None,
+            None,
+            f"the sheet is empty; expected a header row: {', '.join(required + optional)}",
+        )
     header = _clean_header(rows[0][1])
     _check_header(label, header, table)
     out: list[_Row] = []
@@ -201,7 +233,9 @@ def _xlsx_table(path: Path, ws: Any, table: str) -> _Table:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header):
-            raise _fail(label, f"row {n}", None, f"{len(cells)} cells but the header has {len(header)}")
+            raise _fail(
+                label, f"row {n}", None, f"{len(cells)} cells but the header has {len(header)}"
+            )
         cells = cells + [""] * (len(header) - len(cells))
         out.append(_Row(f"row {n}", dict(zip(header, cells, strict=True))))
     return _Table(label, out)
@@ -216,7 +250,12 @@ def _build_course(tables: dict[str, _Table], default_id: str) -> Course:
         for row in table.rows:
             for col in _REQUIRED_TEXT[name]:
                 if not row.values.get(col, "").strip():
-                    raise _fail(table.label, row.where, col, f"is empty; every {name[:-1] if name != 'course' else 'course'} needs a {col.replace('_', ' ')}")
+                    raise _fail(
+                        table.label,
+                        row.where,
+                        col,
+                        f"is empty; every {name[:-1] if name != 'course' else 'course'} needs a {col.replace('_', ' ')}",
+                    )
 
     ids: dict[str, set[str]] = {}
     for name in ("concepts", "questions", "answers"):
@@ -235,7 +274,10 @@ def _build_course(tables: dict[str, _Table], default_id: str) -> Course:
             first[key] = row.where
         ids[name] = set(first)
 
-    for name, ref_col, target in (("questions", "concept_id", "concepts"), ("answers", "question_id", "questions")):
+    for name, ref_col, target in (
+        ("questions", "concept_id", "concepts"),
+        ("answers", "question_id", "questions"),
+    ):
         if name not in tables:
             continue
         for row in tables[name].rows:
@@ -279,19 +321,25 @@ def _build_course(tables: dict[str, _Table], default_id: str) -> Course:
     if "course" in tables:
         rows = tables["course"].rows
         if len(rows) != 1:
-            raise _fail(tables["course"].label, None, None, f"has {len(rows)} data rows; expected exactly 1")
+            raise _fail(
+                tables["course"].label, None, None, f"has {len(rows)} data rows; expected exactly 1"
+            )
         meta.update({k: v.strip() for k, v in rows[0].values.items() if v.strip()})
 
     payload = {
         **meta,
         "concepts": [{k: v.strip() for k, v in r.values.items()} for r in tables["concepts"].rows],
-        "questions": [{k: v.strip() for k, v in r.values.items()} for r in tables["questions"].rows],
+        "questions": [
+            {k: v.strip() for k, v in r.values.items()} for r in tables["questions"].rows
+        ],
         "answers": answers,
     }
     try:
         return Course.model_validate(payload)
     except ValidationError as exc:  # every rule above should have caught it first
-        raise DataError(f"{tables['concepts'].label}: invalid course: {_first_error(exc)}") from None
+        raise DataError(
+            f"{tables['concepts'].label}: invalid course: {_first_error(exc)}"
+        ) from None
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -308,7 +356,9 @@ def _read_course_folder(path: Path) -> Course:
         if f.exists():
             tables[name] = _csv_table(f, name)
         elif name in ("concepts", "questions"):
-            raise DataError(f"{path.name}: missing file '{name}.csv'; a course folder needs concepts.csv and questions.csv")
+            raise DataError(
+                f"{path.name}: missing file '{name}.csv'; a course folder needs concepts.csv and questions.csv"
+            )
     return _build_course(tables, path.name)
 
 
@@ -318,8 +368,15 @@ def _read_course_xlsx(path: Path) -> Course:
         sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
         for name in ("concepts", "questions"):
             if name not in sheets:
-                raise _fail(path.name, None, None, f"missing sheet '{name}'; expected sheets: concepts, questions, answers")
-        tables = {name: _xlsx_table(path, sheets[name], name) for name in COURSE_COLUMNS if name in sheets}
+                raise _fail(
+                    path.name,
+                    None,
+                    None,
+                    f"missing sheet '{name}'; expected sheets: concepts, questions, answers",
+                )
+        tables = {
+            name: _xlsx_table(path, sheets[name], name) for name in COURSE_COLUMNS if name in sheets
+        }
     finally:
         wb.close()
     return _build_course(tables, path.stem)
@@ -327,26 +384,48 @@ def _read_course_xlsx(path: Path) -> Course:
 
 def _json_tables(path: Path, payload: dict[str, Any]) -> dict[str, _Table]:
     tables: dict[str, _Table] = {}
-    course_row = {k: _cell(v) for k, v in payload.items() if k not in ("concepts", "questions", "answers")}
+    course_row = {
+        k: _cell(v) for k, v in payload.items() if k not in ("concepts", "questions", "answers")
+    }
     for key in course_row:
         if key not in COURSE_COLUMNS["course"][0] + COURSE_COLUMNS["course"][1]:
-            raise _fail(path.name, None, None, f"unexpected key '{key}'; expected id, title, description, concepts, questions, answers")
-    tables["course"] = _Table(path.name, [_Row("top level", {k: course_row.get(k, "") for k in ("id", "title", "description")})])
+            raise _fail(
+                path.name,
+                None,
+                None,
+                f"unexpected key '{key}'; expected id, title, description, concepts, questions, answers",
+            )
+    tables["course"] = _Table(
+        path.name,
+        [_Row("top level", {k: course_row.get(k, "") for k in ("id", "title", "description")})],
+    )
     for name in ("concepts", "questions", "answers"):
         rows = payload.get(name, [] if name == "answers" else None)
         if rows is None:
             raise _fail(path.name, None, None, f"missing key '{name}'; expected a list of {name}")
         if not isinstance(rows, list):
-            raise _fail(path.name, None, name, f"is a {type(rows).__name__}; expected a list of {name}")
+            raise _fail(
+                path.name, None, name, f"is a {type(rows).__name__}; expected a list of {name}"
+            )
         required, optional = COURSE_COLUMNS[name]
         out = []
         for i, r in enumerate(rows, start=1):
             label = f"{path.name}, {name}"
             if not isinstance(r, dict):
-                raise _fail(label, f"row {i}", None, "is not an object; expected {" + ", ".join(required) + "}")
+                raise _fail(
+                    label,
+                    f"row {i}",
+                    None,
+                    "is not an object; expected {" + ", ".join(required) + "}",
+                )
             for key in r:
                 if key not in required + optional:
-                    raise _fail(label, f"row {i}", key, f"unexpected field; expected {', '.join(required + optional)}")
+                    raise _fail(
+                        label,
+                        f"row {i}",
+                        key,
+                        f"unexpected field; expected {', '.join(required + optional)}",
+                    )
             for key in required:
                 if key not in r:
                     raise _fail(label, f"row {i}", key, "is missing")
@@ -363,13 +442,20 @@ def _load_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(path.name, f"line {exc.lineno}", None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+        raise _fail(
+            path.name, f"line {exc.lineno}", None, f"invalid JSON ({exc.msg} at column {exc.colno})"
+        ) from None
 
 
 def _read_course_json(path: Path) -> Course:
     payload = _load_json(path)
     if not isinstance(payload, dict):
-        raise _fail(path.name, None, None, "expected a JSON object with id, title, concepts, questions, answers")
+        raise _fail(
+            path.name,
+            None,
+            None,
+            "expected a JSON object with id, title, concepts, questions, answers",
+        )
     tables = _json_tables(path, payload)
     if not tables["course"].rows[0].values["id"]:
         tables["course"].rows[0].values["id"] = path.stem
@@ -387,7 +473,9 @@ def read_course(path: str | Path) -> Course:
     """
     p = Path(path)
     if not p.exists():
-        raise DataError(f"{p}: no such file or folder; expected a course folder, .xlsx or .json file")
+        raise DataError(
+            f"{p}: no such file or folder; expected a course folder, .xlsx or .json file"
+        )
     if p.is_dir():
         return _read_course_folder(p)
     suffix = p.suffix.lower()
@@ -395,7 +483,12 @@ def read_course(path: str | Path) -> Course:
         return _read_course_xlsx(p)
     if suffix == ".json":
         return _read_course_json(p)
-    raise _fail(p.name, None, None, f"unsupported file type '{p.suffix or '(none)'}'; a course is a folder of CSV files, an .xlsx workbook or a .json file")
+    raise _fail(
+        p.name,
+        None,
+        None,
+        f"unsupported file type '{p.suffix or '(none)'}'; a course is a folder of CSV files, an .xlsx workbook or a .json file",
+    )
 
 
 def write_course(course: Course, path: str | Path) -> Path:
@@ -419,13 +512,19 @@ def write_course(course: Course, path: str | Path) -> Path:
 
 def _course_frames(course: Course) -> dict[str, pd.DataFrame]:
     return {
-        "course": pd.DataFrame([{"id": course.id, "title": course.title, "description": course.description}]),
-        "concepts": pd.DataFrame([c.model_dump() for c in course.concepts], columns=["id", "name", "description"]),
+        "course": pd.DataFrame(
+            [{"id": course.id, "title": course.title, "description": course.description}]
+        ),
+        "concepts": pd.DataFrame(
+            [c.model_dump() for c in course.concepts], columns=["id", "name", "description"]
+        ),
         "questions": pd.DataFrame(
-            [q.model_dump() for q in course.questions], columns=["id", "concept_id", "text", "reference_answer"]
+            [q.model_dump() for q in course.questions],
+            columns=["id", "concept_id", "text", "reference_answer"],
         ),
         "answers": pd.DataFrame(
-            [a.model_dump() for a in course.answers], columns=["id", "student_id", "question_id", "text", "grade"]
+            [a.model_dump() for a in course.answers],
+            columns=["id", "student_id", "question_id", "text", "grade"],
         ),
     }
 
@@ -462,14 +561,28 @@ def _response_frame(p: Path) -> tuple[pd.DataFrame, str, int]:
     if suffix == ".csv":
         data = p.read_bytes()
         if not data.strip():
-            raise _fail(p.name, None, None, "the file is empty; expected a header row of item names (wide) or person,item,score (long)")
+            raise _fail(
+                p.name,
+                None,
+                None,
+                "the file is empty; expected a header row of item names (wide) or person,item,score (long)",
+            )
         _decode(p, data)
         try:
             frame = pd.read_csv(
-                io.BytesIO(data), dtype=str, keep_default_na=False, skip_blank_lines=True, encoding="utf-8-sig"
+                io.BytesIO(data),
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=True,
+                encoding="utf-8-sig",
             )
         except pd.errors.ParserError as exc:
-            raise _fail(p.name, None, None, f"cannot parse the CSV ({str(exc).strip()}); every row needs as many fields as the header") from None
+            raise _fail(
+                p.name,
+                None,
+                None,
+                f"cannot parse the CSV ({str(exc).strip()}); every row needs as many fields as the header",
+            ) from None
         return frame, p.name, 2
     if suffix == ".xlsx":
         wb = _open_workbook(p)
@@ -485,9 +598,16 @@ def _response_frame(p: Path) -> tuple[pd.DataFrame, str, int]:
         body = [r + [""] * (len(header) - len(r)) for _, r in rows[1:] if any(c.strip() for c in r)]
         for n, r in rows[1:]:
             if len(r) > len(header):
-                raise _fail(label, f"row {n}", None, f"{len(r)} cells but the header has {len(header)}")
+                raise _fail(
+                    label, f"row {n}", None, f"{len(r)} cells but the header has {len(header)}"
+                )
         return pd.DataFrame(body, columns=header, dtype=str), label, 2
-    raise _fail(p.name, None, None, f"unsupported file type '{p.suffix or '(none)'}'; expected a .csv or .xlsx response file")
+    raise _fail(
+        p.name,
+        None,
+        None,
+        f"unsupported file type '{p.suffix or '(none)'}'; expected a .csv or .xlsx response file",
+    )
 
 
 def _scores(values: pd.Series, label: str, column: str, first_row: int) -> np.ndarray:
@@ -528,22 +648,44 @@ def read_responses(path: str | Path, *, allow_constant: bool = False) -> pd.Data
     raw.columns = [str(c).strip() for c in raw.columns]
     cols = [c.lower() for c in raw.columns]
     if len(raw) == 0:
-        raise _fail(label, None, None, "has a header but no rows; expected one row per person (wide) or per response (long)")
+        raise _fail(
+            label,
+            None,
+            None,
+            "has a header but no rows; expected one row per person (wide) or per response (long)",
+        )
     if set(cols) >= set(_LONG) and len(cols) == 3:
-        return _long_to_wide(raw.rename(columns=dict(zip(raw.columns, cols, strict=True))), label, first, allow_constant)
+        return _long_to_wide(
+            raw.rename(columns=dict(zip(raw.columns, cols, strict=True))),
+            label,
+            first,
+            allow_constant,
+        )
     dupes = [c for c in raw.columns if list(raw.columns).count(c) > 1 or c.startswith("Unnamed:")]
     for c in raw.columns:
         if c == "" or c.startswith("Unnamed:"):
-            raise _fail(label, "row 1 (header)", None, "a column has no name; every item column needs a header")
+            raise _fail(
+                label,
+                "row 1 (header)",
+                None,
+                "a column has no name; every item column needs a header",
+            )
     if dupes:
-        raise _fail(label, "row 1 (header)", dupes[0], "the item name appears twice; item names must be unique")
+        raise _fail(
+            label,
+            "row 1 (header)",
+            dupes[0],
+            "the item name appears twice; item names must be unique",
+        )
     if cols[0] in _ID_COLUMNS:
         id_col = raw.columns[0]
         ids = raw[id_col].astype(str).str.strip()
         empty = ids == ""
         if empty.any():
             pos = int(np.flatnonzero(empty.to_numpy())[0])
-            raise _fail(label, f"row {first + pos}", id_col, "the person id is empty; every row needs an id")
+            raise _fail(
+                label, f"row {first + pos}", id_col, "the person id is empty; every row needs an id"
+            )
         dup = ids.duplicated()
         if dup.any():
             pos = int(np.flatnonzero(dup.to_numpy())[0])
@@ -572,7 +714,9 @@ def _long_to_wide(raw: pd.DataFrame, label: str, first: int, allow_constant: boo
         empty = raw[col].astype(str).str.strip() == ""
         if empty.any():
             pos = int(np.flatnonzero(empty.to_numpy())[0])
-            raise _fail(label, f"row {first + pos}", col, f"the {col} is empty; every row needs a {col}")
+            raise _fail(
+                label, f"row {first + pos}", col, f"the {col} is empty; every row needs a {col}"
+            )
     person = raw["person"].astype(str).str.strip()
     item = raw["item"].astype(str).str.strip()
     score = _scores(raw["score"], label, "score", first)
@@ -601,7 +745,12 @@ def _check_columns(frame: pd.DataFrame, label: str, allow_constant: bool) -> Non
     counts = frame.notna().sum(axis=0)
     for item, n in counts.items():
         if n == 0:
-            raise _fail(label, None, str(item), "has no responses at all; remove the column or fill in scores")
+            raise _fail(
+                label,
+                None,
+                str(item),
+                "has no responses at all; remove the column or fill in scores",
+            )
     if allow_constant:
         return
     for item in frame.columns:
@@ -616,7 +765,9 @@ def _check_columns(frame: pd.DataFrame, label: str, allow_constant: bool) -> Non
             )
 
 
-def write_responses(frame: pd.DataFrame, path: str | Path, shape: Literal["wide", "long"] = "wide") -> Path:
+def write_responses(
+    frame: pd.DataFrame, path: str | Path, shape: Literal["wide", "long"] = "wide"
+) -> Path:
     """Write a persons × items matrix as wide (blank = missing) or long (missing omitted) CSV/XLSX."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -670,4 +821,3 @@ def detect_kind(path: str | Path) -> Literal["course", "item_bank", "responses"]
         f"unsupported file type '{p.suffix or '(none)'}'; expected a course folder, a .json course or item bank, "
         "or a .csv/.xlsx response file",
     )
-

@@ -100,7 +100,11 @@ class Course(_Model):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Course:
-        for kind, rows in (("concept", self.concepts), ("question", self.questions), ("answer", self.answers)):
+        for kind, rows in (
+            ("concept", self.concepts),
+            ("question", self.questions),
+            ("answer", self.answers),
+        ):
             dupes = [k for k, n in Counter(r.id for r in rows).items() if n > 1]
             if dupes:
                 raise ValueError(f"duplicate {kind} id {dupes[0]!r}; ids must be unique")

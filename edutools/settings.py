@@ -49,7 +49,9 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
+        raise ConfigError(
+            f"{name}={raw!r} is not a whole number; set it to e.g. {default}"
+        ) from None
     if value < minimum:
         raise ConfigError(f"{name}={value} is below {minimum}; set it to {minimum} or more")
     return value
@@ -131,7 +133,9 @@ class Settings:
         known = {f.name for f in fields(self)}
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+            raise ConfigError(
+                f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+            )
         return replace(self, **changes)
 
     @property

@@ -33,7 +33,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except EdutoolsError as exc:
             fail(str(exc))
         except KeyboardInterrupt:
-            typer.echo("interrupted: work completed so far is saved; run the command again to resume", err=True)
+            typer.echo(
+                "interrupted: work completed so far is saved; run the command again to resume",
+                err=True,
+            )
             raise typer.Exit(code=130) from None
 
     return wrapper

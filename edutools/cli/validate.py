@@ -43,7 +43,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def validate(
-        path: Path = typer.Argument(..., help="A course (folder, .xlsx, .json), an item bank (.json) or responses (.csv, .xlsx)."),
+        path: Path = typer.Argument(
+            ...,
+            help="A course (folder, .xlsx, .json), an item bank (.json) or responses (.csv, .xlsx).",
+        ),
     ) -> None:
         """Check a course, item bank or response file and print a one-line summary."""
         typer.echo(summarize(path))

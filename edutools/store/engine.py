@@ -75,14 +75,16 @@ def make_engine(url: str) -> Engine:
 
 
 def _insert(conn: sa.Connection, table: sa.Table) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
     name = conn.dialect.name
     if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:  # pragma: no cover - make_engine refuses other dialects
-        raise ConfigError(f"unsupported database {name!r}")
-    return insert(table)
+        return sqlite.insert(table)
+    if name == "postgresql":
+        return postgresql.insert(table)
+    raise ConfigError(
+        f"unsupported database {name!r}"
+    )  # pragma: no cover - make_engine refuses others
 
 
 def insert_ignore(

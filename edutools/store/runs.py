@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from edutools.errors import DataError
 from edutools.schema import Assertion, Course, Item, ItemBank, Provenance, Usage
-from edutools.store._base import _Repo, canonical_hash
+from edutools.store._base import canonical_hash
 from edutools.store.courses import CourseRepo
 from edutools.store.engine import insert_ignore, upsert
 from edutools.store.tables import assertions, generation_runs, items, run_questions, utcnow

@@ -313,7 +313,7 @@ class StudyRepo(_Repo):
     def study_progress(self, study_id: int) -> StudyProgress:
         """Counts of participants by status and of saved trials."""
         with self.engine.connect() as conn:
-            counts = dict(
+            counts: dict[str, int] = dict(
                 conn.execute(
                     sa.select(participants.c.status, sa.func.count())
                     .where(participants.c.study_id == study_id)
