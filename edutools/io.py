@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,6 +83,13 @@ class _Row:
 class _Table:
     label: str  # what messages call the source: "answers.csv" or "course.xlsx, sheet 'answers'"
     rows: list[_Row]
+    source: str = (
+        ""  # how another table refers to this one: "questions.csv", "the 'questions' list"
+    )
+
+    def __post_init__(self) -> None:
+        if not self.source:
+            object.__setattr__(self, "source", self.label)
 
 
 def _fail(label: str, where: str | None, column: str | None, problem: str) -> DataError:
@@ -218,6 +226,7 @@ def _sheet_rows(ws: Any) -> list[tuple[int, list[str]]]:
 def _xlsx_table(path: Path, ws: Any, table: str) -> _Table:
     label = f"{path.name}, sheet '{ws.title}'"
     rows = _sheet_rows(ws)
+    source = f"sheet '{ws.title}'"
     if not rows or not any(rows[0][1]):
         required, optional = COURSE_COLUMNS[table]
         raise _fail(
@@ -238,7 +247,7 @@ def _xlsx_table(path: Path, ws: Any, table: str) -> _Table:
             )
         cells = cells + [""] * (len(header) - len(cells))
         out.append(_Row(f"row {n}", dict(zip(header, cells, strict=True))))
-    return _Table(label, out)
+    return _Table(label, out, source=source)
 
 
 # --------------------------------------------------------------------------- courses
@@ -287,7 +296,7 @@ def _build_course(tables: dict[str, _Table], default_id: str) -> Course:
                     tables[name].label,
                     row.where,
                     ref_col,
-                    f"unknown {target[:-1]} '{ref}'; expected an id from {tables[target].label}",
+                    f"unknown {target[:-1]} '{ref}'; expected an id from {tables[target].source}",
                 )
 
     answers = []
@@ -343,10 +352,25 @@ def _build_course(tables: dict[str, _Table], default_id: str) -> Course:
 
 
 def _first_error(exc: ValidationError) -> str:
+    where, column, msg = _locate(exc)
+    return (
+        ", ".join(p for p in (where, f"column '{column}'" if column else None) if p)
+        + (": " if where or column else "")
+        + msg
+    )
+
+
+def _locate(exc: ValidationError) -> tuple[str | None, str | None, str]:
+    """(row, column, message) of the first pydantic error, rows 1-based: ('items row 2', 'stem', ...)."""
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
+    loc = list(err["loc"])
     msg = str(err["msg"]).removeprefix("Value error, ")
-    return f"{loc}: {msg}" if loc else msg
+    where = None
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        where = f"{loc[0]} row {loc[1] + 1}"
+        loc = loc[2:]
+    column = ".".join(str(p + 1) if isinstance(p, int) else str(p) for p in loc) or None
+    return where, column, msg
 
 
 def _read_course_folder(path: Path) -> Course:
@@ -410,11 +434,11 @@ def _json_tables(path: Path, payload: dict[str, Any]) -> dict[str, _Table]:
         required, optional = COURSE_COLUMNS[name]
         out = []
         for i, r in enumerate(rows, start=1):
-            label = f"{path.name}, {name}"
+            label, where = path.name, f"{name} row {i}"
             if not isinstance(r, dict):
                 raise _fail(
                     label,
-                    f"row {i}",
+                    where,
                     None,
                     "is not an object; expected {" + ", ".join(required) + "}",
                 )
@@ -422,15 +446,15 @@ def _json_tables(path: Path, payload: dict[str, Any]) -> dict[str, _Table]:
                 if key not in required + optional:
                     raise _fail(
                         label,
-                        f"row {i}",
+                        where,
                         key,
                         f"unexpected field; expected {', '.join(required + optional)}",
                     )
             for key in required:
                 if key not in r:
-                    raise _fail(label, f"row {i}", key, "is missing")
-            out.append(_Row(f"row {i}", {k: _cell(r.get(k)) for k in required + optional}))
-        tables[name] = _Table(f"{path.name}, {name}", out)
+                    raise _fail(label, where, key, "is missing")
+            out.append(_Row(where, {k: _cell(r.get(k)) for k in required + optional}))
+        tables[name] = _Table(path.name, out, source=f"the '{name}' list")
     return tables
 
 
@@ -541,7 +565,8 @@ def read_item_bank(path: str | Path) -> ItemBank:
     try:
         return ItemBank.model_validate(payload)
     except ValidationError as exc:
-        raise _fail(p.name, None, None, f"not a valid item bank: {_first_error(exc)}") from None
+        where, column, msg = _locate(exc)
+        raise _fail(p.name, where, column, f"{msg}; the file is not a valid item bank") from None
 
 
 def write_item_bank(bank: ItemBank, path: str | Path) -> Path:
@@ -567,7 +592,13 @@ def _response_frame(p: Path) -> tuple[pd.DataFrame, str, int]:
                 None,
                 "the file is empty; expected a header row of item names (wide) or person,item,score (long)",
             )
-        _decode(p, data)
+        text = _decode(p, data)
+        # pandas renames a repeated header ("Q1" -> "Q1.1"); read the header ourselves first.
+        header = [
+            h.strip()
+            for h in next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")]), [])
+        ]
+        _check_response_header(p.name, header)
         try:
             frame = pd.read_csv(
                 io.BytesIO(data),
@@ -577,12 +608,16 @@ def _response_frame(p: Path) -> tuple[pd.DataFrame, str, int]:
                 encoding="utf-8-sig",
             )
         except pd.errors.ParserError as exc:
-            raise _fail(
-                p.name,
-                None,
-                None,
-                f"cannot parse the CSV ({str(exc).strip()}); every row needs as many fields as the header",
-            ) from None
+            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if found:
+                want, line, got = found.groups()
+                raise _fail(
+                    p.name,
+                    f"row {line}",
+                    None,
+                    f"{got} fields but the header has {want}; every row needs one value per column",
+                ) from None
+            raise _fail(p.name, None, None, f"cannot parse the CSV ({str(exc).strip()})") from None
         return frame, p.name, 2
     if suffix == ".xlsx":
         wb = _open_workbook(p)
@@ -595,6 +630,7 @@ def _response_frame(p: Path) -> tuple[pd.DataFrame, str, int]:
         if not rows or not any(rows[0][1]):
             raise _fail(label, None, None, "the first sheet is empty; expected a header row")
         header = [c.strip() for c in rows[0][1]]
+        _check_response_header(label, header)
         body = [r + [""] * (len(header) - len(r)) for _, r in rows[1:] if any(c.strip() for c in r)]
         for n, r in rows[1:]:
             if len(r) > len(header):
@@ -608,6 +644,23 @@ def _response_frame(p: Path) -> tuple[pd.DataFrame, str, int]:
         None,
         f"unsupported file type '{p.suffix or '(none)'}'; expected a .csv or .xlsx response file",
     )
+
+
+def _check_response_header(label: str, header: list[str]) -> None:
+    seen: set[str] = set()
+    for h in header:
+        if h == "":
+            raise _fail(
+                label,
+                "row 1 (header)",
+                None,
+                "a column has no name; every item column needs a header",
+            )
+        if h in seen:
+            raise _fail(
+                label, "row 1 (header)", h, "the name appears twice; column names must be unique"
+            )
+        seen.add(h)
 
 
 def _scores(values: pd.Series, label: str, column: str, first_row: int) -> np.ndarray:
@@ -660,22 +713,6 @@ def read_responses(path: str | Path, *, allow_constant: bool = False) -> pd.Data
             label,
             first,
             allow_constant,
-        )
-    dupes = [c for c in raw.columns if list(raw.columns).count(c) > 1 or c.startswith("Unnamed:")]
-    for c in raw.columns:
-        if c == "" or c.startswith("Unnamed:"):
-            raise _fail(
-                label,
-                "row 1 (header)",
-                None,
-                "a column has no name; every item column needs a header",
-            )
-    if dupes:
-        raise _fail(
-            label,
-            "row 1 (header)",
-            dupes[0],
-            "the item name appears twice; item names must be unique",
         )
     if cols[0] in _ID_COLUMNS:
         id_col = raw.columns[0]
@@ -801,11 +838,13 @@ def detect_kind(path: str | Path) -> Literal["course", "item_bank", "responses"]
     p = Path(path)
     if p.is_dir():
         return "course"
+    if not p.exists():
+        raise DataError(f"{p}: no such file or folder")
     suffix = p.suffix.lower()
     if suffix == ".json":
-        payload = _load_json(p) if p.exists() else {}
+        payload = _load_json(p)
         return "item_bank" if isinstance(payload, dict) and "items" in payload else "course"
-    if suffix == ".xlsx" and p.exists() and zipfile.is_zipfile(p):
+    if suffix == ".xlsx" and zipfile.is_zipfile(p):
         wb = _open_workbook(p)
         try:
             names = {ws.title.strip().lower() for ws in wb.worksheets}

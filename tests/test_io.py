@@ -1,0 +1,150 @@
+"""Readers and writers: lossless round trips through every format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edutools import io
+from edutools.schema import Concept, Course, Question, StudentAnswer
+
+
+def _course() -> Course:
+    return Course(
+        id="bio101",
+        title="Biology 101",
+        description="Intro course",
+        concepts=[
+            Concept(id="C1", name="Photosynthesis", description="Carbon fixation"),
+            Concept(id="C2", name="Cells"),
+        ],
+        questions=[
+            Question(
+                id="Q1",
+                concept_id="C1",
+                text="Where does a tree's mass come from?",
+                reference_answer="CO2, fixed by photosynthesis.",
+            ),
+            Question(
+                id="Q2",
+                concept_id="C2",
+                text='What is a "cell"?',
+                reference_answer="The basic unit of life.",
+            ),
+        ],
+        answers=[
+            StudentAnswer(
+                id="A1",
+                student_id="s1",
+                question_id="Q1",
+                text="From the soil, I think.\nAlso water, 100%.",
+                grade=0.0,
+            ),
+            StudentAnswer(
+                id="A2", student_id="s2", question_id="Q1", text="CO₂ from the air 🌳", grade=1.0
+            ),
+            StudentAnswer(id="A3", student_id="s1", question_id="Q2", text="", grade=None),
+            StudentAnswer(
+                id="A4", student_id="s3", question_id="Q2", text='a "unit", of life', grade=0.5
+            ),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "target", ["folder", "course.xlsx", "course.json"], ids=["csv", "xlsx", "json"]
+)
+def test_course_round_trip(tmp_path: Path, target: str) -> None:
+    course = _course()
+    path = io.write_course(course, tmp_path / target)
+    assert io.read_course(path) == course
+    assert io.detect_kind(path) == "course"
+
+
+def test_course_folder_without_course_csv_takes_folder_name(tmp_path: Path) -> None:
+    course = _course()
+    folder = io.write_course(course, tmp_path / "intro_bio")
+    (folder / "course.csv").unlink()
+    loaded = io.read_course(folder)
+    assert (loaded.id, loaded.title) == ("intro_bio", "Intro Bio")
+    assert loaded.answers == course.answers
+
+
+def test_answers_file_is_optional(tmp_path: Path) -> None:
+    folder = io.write_course(_course(), tmp_path / "c")
+    (folder / "answers.csv").unlink()
+    assert io.read_course(folder).answers == []
+
+
+def test_csv_quirks_bom_crlf_blank_lines(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "concepts.csv").write_bytes("\ufeffID,Name\r\nC1,Cells\r\n\r\n".encode())
+    (folder / "questions.csv").write_text(
+        "id,concept_id,text,reference_answer\nQ1,C1,What?,That.\n", encoding="utf-8"
+    )
+    course = io.read_course(folder)
+    assert course.concepts == [Concept(id="C1", name="Cells")]
+
+
+def test_example_course_is_bundled() -> None:
+    assert (io.example_course_dir() / "questions.csv").exists()
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def _matrix() -> pd.DataFrame:
+    return pd.DataFrame(
+        [[1, 0, np.nan], [0, 1, 1], [np.nan, 1, 0]],
+        index=pd.Index(["p1", "p2", "p3"], name="person"),
+        columns=pd.Index(["Q1", "Q2", "Q3"], name="item"),
+        dtype=float,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [("r.csv", "wide"), ("r.xlsx", "wide"), ("r.csv", "long"), ("r.xlsx", "long")],
+    ids=["wide-csv", "wide-xlsx", "long-csv", "long-xlsx"],
+)
+def test_responses_round_trip(tmp_path: Path, name: str, shape: str) -> None:
+    path = io.write_responses(_matrix(), tmp_path / name, shape=shape)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(io.read_responses(path), _matrix())
+
+
+@pytest.mark.parametrize("token", ["", "NA", "na", "NaN", ".", "null", "N/A"])
+def test_missing_value_spellings(tmp_path: Path, token: str) -> None:
+    p = tmp_path / "r.csv"
+    p.write_text(f"id,A,B\nx,1,{token}\ny,0,1\nz,1,0\n", encoding="utf-8")
+    frame = io.read_responses(p)
+    assert np.isnan(frame.loc["x", "B"])
+    assert frame.index.name == "person"
+
+
+def test_wide_without_id_column_numbers_persons(tmp_path: Path, data_dir: Path) -> None:
+    frame = io.read_responses(data_dir / "lsat7.csv")
+    assert frame.shape == (1000, 5)
+    assert list(frame.index[:3]) == ["1", "2", "3"]
+    assert frame.sum().tolist() == [828.0, 658.0, 772.0, 606.0, 843.0]
+
+
+def test_constant_items_allowed_on_request(tmp_path: Path) -> None:
+    p = tmp_path / "r.csv"
+    p.write_text("A,B\n1,1\n0,1\n", encoding="utf-8")
+    assert io.read_responses(p, allow_constant=True)["B"].tolist() == [1.0, 1.0]
+
+
+def test_long_format_with_missing_cells(tmp_path: Path) -> None:
+    p = tmp_path / "long.csv"
+    p.write_text(
+        "Person,Item,Score\nann,i1,1\nann,i2,0\nbob,i1,0\nbob,i2,1\ncid,i2,1\ncid,i1,\n",
+        encoding="utf-8",
+    )
+    frame = io.read_responses(p)
+    assert frame.loc["cid", "i2"] == 1.0
+    assert np.isnan(frame.loc["cid", "i1"])
+    assert list(frame.columns) == ["i1", "i2"]
