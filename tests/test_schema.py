@@ -46,9 +46,11 @@ def _opts(*keys: bool) -> list[Option]:
     ],
 )
 def test_key_count_rules(form: str, keys: tuple[bool, ...], error: str | None) -> None:
-    make = lambda: Item(
-        id="i", source="human", concept_id="C", form=form, stem="Which?", options=_opts(*keys)
-    )
+    def make() -> Item:
+        return Item(
+            id="i", source="human", concept_id="C", form=form, stem="Which?", options=_opts(*keys)
+        )
+
     if error is None:
         assert make().key_indices == [i for i, k in enumerate(keys) if k]
     else:
