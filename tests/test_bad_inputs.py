@@ -187,6 +187,15 @@ def test_validate_prints_one_line_and_exits_2(name: str, message: str) -> None:
     assert result.stderr == f"error: {message}\n"
 
 
+def _read(path: Path) -> object:
+    readers = {
+        "course": io.read_course,
+        "item_bank": io.read_item_bank,
+        "responses": io.read_responses,
+    }
+    return readers[io.detect_kind(path)](path)
+
+
 @pytest.mark.parametrize(("name", "message"), [pytest.param(n, m, id=n) for n, m in CASES])
 def test_readers_raise_data_error(name: str, message: str) -> None:
     path = BAD / name
