@@ -1,0 +1,273 @@
+"""Small text tools for the local engine and the item-writing checks (numpy/scipy only).
+
+Sentence splitting, normalisation, a light suffix-stripping stemmer, negation and hedge
+cues, TF-IDF vectors over word stems and character n-grams, and average-linkage
+clustering on cosine distance. Nothing is downloaded; everything is deterministic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+
+from edutools.schema import normalize_text
+
+__all__ = [
+    "STOPWORDS",
+    "TfidfVectors",
+    "cluster",
+    "content_stems",
+    "is_negated",
+    "split_sentences",
+    "stem",
+    "words",
+    "wordset",
+]
+
+
+def wordset(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text`` as a frozenset."""
+    return frozenset(text.split())
+
+
+STOPWORDS = wordset("""a about above after again against am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just let me more
+    most my myself nor of off on once or other ought our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up upon us very was we were what when where which while who whom why will with would you
+    your yours yourself yourselves also get gets got make makes made one ones thing things way ways
+    really like well use used uses using etc""")
+# "not"/"no"/"never" stay out of STOPWORDS on purpose: they carry the polarity of a claim
+_NEGATIONS = wordset(
+    "not no never none nothing nobody neither nor cannot cant without isnt arent wasnt werent dont "
+    "doesnt didnt wont wouldnt shouldnt couldnt hasnt havent hadnt"
+)
+_ABBREVIATIONS = (
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "vs.",
+    "approx.",
+    "dr.",
+    "mr.",
+    "mrs.",
+    "ms.",
+    "prof.",
+    "fig.",
+    "no.",
+    "cf.",
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*|\s+(?=\d+[.)]\s)|(?<=\S)\s*[•·]\s*")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split free text into sentences at . ! ? ; line breaks and bullets.
+
+    Abbreviations (e.g., i.e., etc.) and decimals (3.5) do not end a sentence.
+
+    Example
+    -------
+    >>> split_sentences("Plants need light, e.g. sunlight. They make 2.5 g of sugar!\\n- roots absorb water")
+    ['Plants need light, e.g. sunlight.', 'They make 2.5 g of sugar!', '- roots absorb water']
+    """
+    protected = text
+    for i, abbr in enumerate(_ABBREVIATIONS):
+        protected = re.sub(rf"(?i)(?<!\w){re.escape(abbr)}", f"\x00{i}\x00", protected)
+    parts = _SENTENCE_END.split(protected)
+    out: list[str] = []
+    for part in parts:
+        restored = re.sub(r"\x00(\d+)\x00", lambda m: _restore(m, text), part).strip()
+        if restored:
+            out.append(restored)
+    return out
+
+
+def _restore(match: re.Match[str], original: str) -> str:
+    abbr = _ABBREVIATIONS[int(match.group(1))]
+    # keep the writer's capitalisation of the abbreviation
+    found = re.search(re.escape(abbr), original, flags=re.IGNORECASE)
+    return found.group(0) if found else abbr
+
+
+def words(text: str) -> list[str]:
+    """Normalised word tokens (apostrophes removed, so "don't" becomes "dont").
+
+    Example
+    -------
+    >>> words("Plants DON'T eat soil.")
+    ['plants', 'dont', 'eat', 'soil']
+    """
+    return normalize_text(re.sub(r"[’']", "", text)).split()
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stem, enough to match plural and verb forms.
+
+    Example
+    -------
+    >>> [stem(w) for w in ["cells", "dividing", "divided", "studies", "glasses", "process"]]
+    ['cell', 'divid', 'divid', 'study', 'glass', 'process']
+    """
+    if len(word) <= 3:
+        return word
+    for suffix, repl in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("edly", ""),
+        ("ed", ""),
+        ("ly", ""),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + repl
+    if word.endswith("es") and word[-3:-2] in ("s", "x", "z") and len(word) > 4:
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that are neither stopwords nor negations.
+
+    Example
+    -------
+    >>> content_stems("The cells are not dividing")
+    ['cell', 'divid']
+    """
+    return [stem(w) for w in words(text) if w not in STOPWORDS and w not in _NEGATIONS]
+
+
+def is_negated(text: str) -> bool:
+    """True when the text contains an odd number of negation cues (not, no, never, n't, ...).
+
+    Example
+    -------
+    >>> is_negated("Plants do not need light"), is_negated("It is not true that they never do")
+    (True, False)
+    """
+    return sum(w in _NEGATIONS for w in words(text)) % 2 == 1
+
+
+def _char_ngrams(text: str, low: int = 3, high: int = 5) -> list[str]:
+    grams: list[str] = []
+    for w in content_stems(text):
+        padded = f" {w} "
+        for n in range(low, high + 1):
+            grams.extend(padded[i : i + n] for i in range(max(len(padded) - n + 1, 0)))
+    return grams
+
+
+class TfidfVectors:
+    """L2-normalised TF-IDF vectors over word stems, stem bigrams and character n-grams.
+
+    Fitted on a corpus; :meth:`transform` maps new texts into the same space (unknown
+    features are ignored). IDF is smoothed: ``idf = ln((1 + n) / (1 + df)) + 1``.
+    Character n-grams make spelling variants ("photosynthesis"/"photosynthsis") similar.
+
+    Example
+    -------
+    >>> v = TfidfVectors().fit(["plants need light", "plants need water", "cells divide"])
+    >>> S = v.similarity(v.transform(["plant needs light"]), v.transform(["plants need light"]))
+    >>> round(float(S[0, 0]), 2)
+    1.0
+    """
+
+    def __init__(self, *, char_weight: float = 0.5) -> None:
+        self.char_weight = char_weight
+
+    @staticmethod
+    def _features(text: str, char_weight: float) -> dict[str, float]:
+        stems = content_stems(text)
+        feats: defaultdict[str, float] = defaultdict(float)
+        for s in stems:
+            feats[f"w:{s}"] += 1.0
+        for a, b in itertools.pairwise(stems):
+            feats[f"b:{a} {b}"] += 0.5
+        if char_weight > 0:
+            for g in _char_ngrams(text):
+                feats[f"c:{g}"] += char_weight / 4
+        return feats
+
+    def fit(self, corpus: Sequence[str]) -> TfidfVectors:
+        """Learn the vocabulary and IDF weights from ``corpus``; returns self."""
+        df: Counter[str] = Counter()
+        for text in corpus:
+            df.update(set(self._features(text, self.char_weight)))
+        self.vocabulary_ = {f: i for i, f in enumerate(sorted(df))}
+        n = len(corpus)
+        self.idf_ = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in sorted(df)])
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Vectors of ``texts`` (rows L2-normalised; an empty text gives a zero row)."""
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for r, text in enumerate(texts):
+            for f, tf in self._features(text, self.char_weight).items():
+                j = self.vocabulary_.get(f)
+                if j is not None:
+                    rows.append(r)
+                    cols.append(j)
+                    vals.append(tf * self.idf_[j])
+        X = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocabulary_)))
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sparse.csr_matrix(sparse.diags(1.0 / norms) @ X)
+
+    @staticmethod
+    def similarity(A: sparse.csr_matrix, B: sparse.csr_matrix) -> np.ndarray:
+        """Cosine similarities between the rows of ``A`` and ``B`` (dense array)."""
+        return np.asarray((A @ B.T).toarray())
+
+
+def cluster(
+    similarity: np.ndarray, threshold: float, *, cannot_link: np.ndarray | None = None
+) -> np.ndarray:
+    """Average-linkage clusters of items whose mean cosine similarity reaches ``threshold``.
+
+    Parameters
+    ----------
+    similarity : ndarray, shape (n, n)
+        Symmetric cosine similarities.
+    threshold : float
+        Clusters merge while their average similarity is at least this.
+    cannot_link : ndarray of bool, shape (n, n), optional
+        Pairs that must not share a cluster (e.g. opposite polarity); their distance is set
+        to the maximum, so average linkage keeps them apart unless everything else pulls.
+
+    Returns
+    -------
+    ndarray of int
+        Cluster label per item, 0-based, numbered in order of first appearance.
+
+    Example
+    -------
+    >>> S = np.array([[1, .9, .1], [.9, 1, .1], [.1, .1, 1]])
+    >>> cluster(S, 0.5).tolist()
+    [0, 0, 1]
+    """
+    n = similarity.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    if n == 1:
+        return np.zeros(1, dtype=int)
+    D = 1.0 - np.clip(similarity, 0.0, 1.0)
+    if cannot_link is not None:
+        D = np.where(cannot_link, 2.0, D)
+    D = (D + D.T) / 2
+    np.fill_diagonal(D, 0.0)
+    condensed = D[np.triu_indices(n, 1)]
+    Z = linkage(condensed, method="average")
+    raw = fcluster(Z, t=1.0 - threshold, criterion="distance")
+    relabel: dict[int, int] = {}
+    return np.array([relabel.setdefault(int(c), len(relabel)) for c in raw])
