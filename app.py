@@ -1,0 +1,5 @@
+"""Streamlit entry point: navigation only. Run with `make run`."""
+
+from edutools.app.navigation import main
+
+main()

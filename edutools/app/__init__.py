@@ -1,0 +1,1 @@
+"""The Streamlit app: pages and widgets. The only package that imports streamlit."""
