@@ -18,9 +18,18 @@ $(STAMP): pyproject.toml
 	@$(PY) -c "import edutools, torch, py_irt" || { echo "installation failed"; exit 1; }
 	@touch $(STAMP)
 
+# Without a login (EDUTOOLS_APP_PASSWORD_HASH, or password_hash / [auth] in
+# .streamlit/secrets.toml) the app listens on 127.0.0.1 only; EDUTOOLS_APP_ADDRESS overrides.
 run: $(STAMP)
-	$(VENV)/bin/streamlit run app.py --server.port 8501 --server.headless true \
-		--browser.gatherUsageStats false --server.address $${EDUTOOLS_APP_ADDRESS:-127.0.0.1}
+	@addr="$${EDUTOOLS_APP_ADDRESS:-}"; \
+	if [ -z "$$addr" ]; then \
+		if [ -n "$${EDUTOOLS_APP_PASSWORD_HASH:-}" ] || \
+			grep -Eqs '^[[:space:]]*(password_hash[[:space:]]*=|\[auth)' .streamlit/secrets.toml; \
+		then addr=0.0.0.0; else addr=127.0.0.1; fi; \
+	fi; \
+	echo "edutools app on http://$$addr:$${EDUTOOLS_APP_PORT:-8501}"; \
+	exec $(VENV)/bin/streamlit run app.py --server.port $${EDUTOOLS_APP_PORT:-8501} \
+		--server.headless true --browser.gatherUsageStats false --server.address "$$addr"
 
 test: $(STAMP)
 	$(PY) -m pytest
