@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from edutools.errors import DataError, StudyError
+from edutools.survey._blas import single_threaded
 from edutools.survey._formula import build_model_frame, parse_formula
 from edutools.survey._laplace import RandomInterceptGLMM
 
@@ -149,6 +150,7 @@ def _hessian(model: RandomInterceptGLMM, phi: np.ndarray) -> np.ndarray:
     return (H + H.T) / 2.0
 
 
+@single_threaded
 def fit_glmer(
     formula: str, data: pd.DataFrame, *, tol: float = 1e-8, max_iter: int = 500
 ) -> GLMMResult:

@@ -1,0 +1,269 @@
+"""Seeded synthetic style-preference studies with planted effects, written in the export format.
+
+Two designs:
+
+* :func:`simulate_pairwise` (Study 1): participants from populations choose between two
+  responses to the same prompt. Choices follow the Bradley–Terry / logistic model of
+  :mod:`edutools.survey.models_pairwise` exactly, so its coefficients are the planted truth.
+* :func:`simulate_gsp` (Study 2, in :mod:`edutools.survey.simulate_gsp`): simulated participants
+  with an ideal point in style space drive the GSP engine.
+
+Both return a :class:`SimulatedStudy`: the export (``write_export`` writes it to a folder) and
+the planted values, named as the analysis names its estimates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from edutools.errors import StudyError
+from edutools.survey.data import Manifest, StudyExport
+from edutools.survey.models_common import zscore
+
+__all__ = [
+    "DEFAULT_PAIRWISE",
+    "PairwiseTruth",
+    "SimulatedStudy",
+    "simulate_pairwise",
+    "trait_scores",
+]
+
+
+@dataclass(frozen=True)
+class SimulatedStudy:
+    """A simulated export and the planted effects (index = the analysis's term names)."""
+
+    export: StudyExport
+    truth: pd.Series
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PairwiseTruth:
+    """Planted Study 1 effects, in log-odds per SD of the feature difference.
+
+    ``effects[f]`` is the feature's effect in the reference population at average traits;
+    ``population_effects[(f, p)]`` adds to it in population ``p``; ``moderation[(f, t)]`` adds
+    per SD of trait ``t``.
+    """
+
+    effects: dict[str, float]
+    populations: dict[
+        str, float
+    ]  # name -> share of participants; the first sorted is the reference
+    population_effects: dict[tuple[str, str], float]
+    traits: tuple[str, ...]
+    moderation: dict[tuple[str, str], float]
+    position_bias: float = 0.1
+
+
+DEFAULT_PAIRWISE = PairwiseTruth(
+    effects={"certainty": 0.5, "verbosity": -0.3, "formality": 0.0},
+    populations={"crowd": 0.5, "students": 0.5},
+    population_effects={("certainty", "students"): -0.3, ("verbosity", "students"): 0.2},
+    traits=("trust", "openness"),
+    moderation={("certainty", "trust"): 0.3, ("verbosity", "openness"): -0.2},
+)
+
+# natural units of each simulated feature: (mean, sd); the analysis z-scores them anyway
+_FEATURE_SCALE = {"certainty": (0.5, 0.2), "verbosity": (180.0, 60.0), "formality": (3.0, 1.0)}
+
+
+def trait_scores(
+    rng: np.random.Generator, n: int, items: int = 2, low: int = 1, high: int = 5
+) -> np.ndarray:
+    """Scale scores as a questionnaire gives them: the mean of ``items`` Likert items.
+
+    A latent normal trait plus item noise is rounded to the response scale, so scores are
+    discrete (steps of 1/items) and bounded, like BFI-10 or trust-scale subscale means.
+    """
+    latent = rng.normal(size=(n, 1))
+    raw = (low + high) / 2 + 0.9 * latent + rng.normal(0.0, 0.6, size=(n, items))
+    return np.clip(np.rint(raw), low, high).mean(axis=1)
+
+
+def _participants(
+    rng: np.random.Generator, n: int, populations: dict[str, float], fail_rate: float
+) -> pd.DataFrame:
+    names = list(populations)
+    shares = np.array([populations[p] for p in names], dtype=float)
+    if (shares < 0).any() or shares.sum() <= 0:
+        raise StudyError("population shares must be non-negative and sum to more than zero")
+    pop = rng.choice(names, size=n, p=shares / shares.sum()) if names else np.array([""] * n)
+    return pd.DataFrame(
+        {
+            "participant_id": [f"P{i + 1:04d}" for i in range(n)],
+            "population": pop,
+            "attention_passed": rng.random(n) >= fail_rate,
+        }
+    )
+
+
+def simulate_pairwise(
+    n_participants: int = 200,
+    trials_per_participant: int = 30,
+    n_prompts: int = 12,
+    responses_per_prompt: int = 4,
+    truth: PairwiseTruth = DEFAULT_PAIRWISE,
+    tie_rate: float = 0.05,
+    attention_fail_rate: float = 0.05,
+    seed: int = 0,
+) -> SimulatedStudy:
+    """Simulate a Study 1 export (pairwise choices) with planted style effects.
+
+    Each response gets style features in natural units; the analysis z-scores them over all
+    responses and the simulator plants effects on exactly those z-scores (and on traits
+    z-scored over the participants who pass the attention check), so the planted values are
+    the analysis's estimands::
+
+        logit P(A) = position_bias + sum_f (effects[f] + population_effects[f, pop]
+                                             + sum_t moderation[f, t] z_t) (z_Af - z_Bf)
+
+    A tie happens with probability ``tie_rate`` regardless of the responses. Participants who
+    fail the attention check choose at random.
+
+    Parameters
+    ----------
+    n_participants, trials_per_participant, n_prompts, responses_per_prompt : int
+        Design size.
+    truth : PairwiseTruth
+        Planted effects (default :data:`DEFAULT_PAIRWISE`).
+    tie_rate, attention_fail_rate : float
+        Probabilities of a tie and of failing the attention check.
+    seed : int
+        Seed of ``np.random.default_rng``.
+
+    Returns
+    -------
+    SimulatedStudy
+
+    Example
+    -------
+    >>> sim = simulate_pairwise(n_participants=20, seed=1)
+    >>> sorted(sim.export.trials["choice"].unique())
+    ['A', 'B', 'tie']
+    """
+    if (
+        n_participants < 2
+        or trials_per_participant < 1
+        or n_prompts < 1
+        or responses_per_prompt < 2
+    ):
+        raise StudyError(
+            "simulate_pairwise needs at least 2 participants, 1 trial each, 1 prompt and 2 responses per prompt"
+        )
+    rng = np.random.default_rng(seed)
+    features = list(truth.effects)
+    reference = sorted(truth.populations)[0] if truth.populations else None
+    for f, p in truth.population_effects:
+        if f not in features or p not in truth.populations or p == reference:
+            raise StudyError(
+                f"population effect ({f}, {p}) must name a feature and a population other than the reference '{reference}'"
+            )
+    for f, t in truth.moderation:
+        if f not in features or t not in truth.traits:
+            raise StudyError(f"moderation ({f}, {t}) names an unknown feature or trait")
+
+    n_resp = n_prompts * responses_per_prompt
+    responses = pd.DataFrame(
+        {
+            "response_id": [f"R{i + 1:04d}" for i in range(n_resp)],
+            "prompt_id": [f"Q{i // responses_per_prompt + 1:03d}" for i in range(n_resp)],
+        }
+    )
+    raw = {}
+    for f in features:
+        mean, sd = _FEATURE_SCALE.get(f, (0.0, 1.0))
+        raw[f] = np.round(rng.normal(mean, sd, n_resp), 4)
+    responses["text"] = [
+        "simulated response (" + ", ".join(f"{f} {raw[f][i]:g}" for f in features) + ")"
+        for i in range(n_resp)
+    ]
+    styles = pd.DataFrame(
+        [
+            {"response_id": rid, "feature": f, "value": raw[f][i]}
+            for i, rid in enumerate(responses["response_id"])
+            for f in features
+        ]
+    )
+    z = np.column_stack([zscore(pd.Series(raw[f]), f).to_numpy() for f in features])
+
+    people = _participants(rng, n_participants, truth.populations, attention_fail_rate)
+    scores = {t: trait_scores(rng, n_participants) for t in truth.traits}
+    traits = pd.DataFrame(
+        [
+            {"participant_id": pid, "trait": t, "score": scores[t][i]}
+            for i, pid in enumerate(people["participant_id"])
+            for t in truth.traits
+        ],
+        columns=["participant_id", "trait", "score"],
+    )
+    passed = people["attention_passed"].to_numpy()
+    ztraits = {t: np.full(n_participants, np.nan) for t in truth.traits}
+    for t in truth.traits:
+        ztraits[t][passed] = zscore(pd.Series(scores[t][passed]), t).to_numpy()
+
+    # per-participant weight of each feature difference
+    slope = np.tile(np.array([truth.effects[f] for f in features]), (n_participants, 1))
+    for (f, p), v in truth.population_effects.items():
+        slope[:, features.index(f)] += v * (people["population"].to_numpy() == p)
+    for (f, t), v in truth.moderation.items():
+        slope[:, features.index(f)] += v * np.nan_to_num(ztraits[t])
+
+    n_trials = n_participants * trials_per_participant
+    who = np.repeat(np.arange(n_participants), trials_per_participant)
+    prompt = rng.integers(n_prompts, size=n_trials)
+    first = rng.integers(responses_per_prompt, size=n_trials)
+    second = (first + rng.integers(1, responses_per_prompt, size=n_trials)) % responses_per_prompt
+    a, b = prompt * responses_per_prompt + first, prompt * responses_per_prompt + second
+    p_a = expit(truth.position_bias + np.einsum("tf,tf->t", slope[who], z[a] - z[b]))
+    p_a = np.where(passed[who], p_a, 0.5)
+    chose_a = rng.random(n_trials) < p_a
+    tie = rng.random(n_trials) < tie_rate
+    trials = pd.DataFrame(
+        {
+            "participant_id": people["participant_id"].to_numpy()[who],
+            "trial": np.tile(np.arange(1, trials_per_participant + 1), n_participants),
+            "prompt_id": responses["prompt_id"].to_numpy()[a],
+            "response_a": responses["response_id"].to_numpy()[a],
+            "response_b": responses["response_id"].to_numpy()[b],
+            "choice": np.where(tie, "tie", np.where(chose_a, "A", "B")),
+        }
+    )
+    export = StudyExport(
+        manifest=Manifest(design="pairwise", study_id=f"simulated_pairwise_seed{seed}"),
+        participants=people,
+        trials=trials,
+        questionnaires=pd.DataFrame(columns=["participant_id", "instrument", "item", "response"]),
+        traits=traits,
+        responses=responses,
+        styles=styles,
+        nodes=pd.DataFrame(columns=["chain_id", "node", "dimension", "value"]),
+    )
+    planted: dict[str, float] = {"(Intercept)": truth.position_bias}
+    planted.update({f: truth.effects[f] for f in features})
+    for f in features:
+        for p in sorted(truth.populations):
+            if p != reference:
+                planted[f"{f}:population{p}"] = truth.population_effects.get((f, p), 0.0)
+        for t in truth.traits:
+            planted[f"{f}:{t}"] = truth.moderation.get((f, t), 0.0)
+    return SimulatedStudy(
+        export=export,
+        truth=pd.Series(planted, name="truth"),
+        settings={
+            "design": "pairwise",
+            "n_participants": n_participants,
+            "trials_per_participant": trials_per_participant,
+            "n_prompts": n_prompts,
+            "responses_per_prompt": responses_per_prompt,
+            "tie_rate": tie_rate,
+            "attention_fail_rate": attention_fail_rate,
+            "seed": seed,
+        },
+    )
