@@ -507,8 +507,9 @@ class _Chain:
     def head(self) -> int:
         return len(self.vectors) - 1
 
-    def n_done(self, design: GSPDesign) -> int:
-        return sum(len(r) >= design.trials_per_node for r in self.responses)
+    @property
+    def n_done(self) -> int:
+        return len(self.vectors) - 1
 
 
 class InMemoryGSP:
@@ -541,6 +542,8 @@ class InMemoryGSP:
         self._visited: dict[str, set[str]] = {}
         self._done_tokens: set[str] = set()
         self._trials: list[dict[str, Any]] = []
+        self._owned: dict[str, list[str]] = {}
+        self._held: dict[str, str] = {}
         self._n_within = 0
         if design.chain_type == "across":
             n = int(design.chains_per_experiment or 0)
@@ -550,6 +553,14 @@ class InMemoryGSP:
     def _add_chain(self, key: str, item: str, owner: str | None) -> None:
         plan = chain_start(self.design, key, item)
         self._chains[key] = _Chain(plan, owner, [plan.start_vector], [[]])
+        if owner is not None:
+            self._owned.setdefault(owner, []).append(key)
+
+    def _open_to(self, participant: str) -> list[_Chain]:
+        """Chains the participant may ever answer: their own (within) or the pool (across)."""
+        if self.design.chain_type == "within":
+            return [self._chains[k] for k in self._owned.get(participant, [])]
+        return list(self._chains.values())
 
     def join(self, participant: str) -> None:
         """Register a participant; within designs create their chains (idempotent)."""
@@ -557,7 +568,7 @@ class InMemoryGSP:
         self._visited.setdefault(participant, set())
         if self.design.chain_type != "within":
             return
-        if any(c.owner == participant for c in self._chains.values()):
+        if participant in self._owned:
             return
         count = self.design.chains_per_participant
         for k, item in enumerate(base_items_for(self.design, self._n_within, count)):
@@ -565,16 +576,12 @@ class InMemoryGSP:
         self._n_within += count
 
     def _status(self, c: _Chain, participant: str, now: float) -> ChainStatus:
-        d = self.design
-        if d.chain_type == "within" and c.owner != participant:
-            claimed_other = True  # another participant's chain is never eligible
-        else:
-            claimed_other = c.claim is not None and c.claim[0] != participant and c.claim[2] > now
+        claimed_other = c.claim is not None and c.claim[0] != participant and c.claim[2] > now
         return ChainStatus(
             chain=c.plan.chain,
-            n_nodes_done=c.n_done(d),
+            n_nodes_done=c.n_done,
             n_responses=len(c.responses[-1]),
-            full=c.n_done(d) >= d.max_nodes_per_chain,
+            full=c.n_done >= self.design.max_nodes_per_chain,
             claimed_by_other=claimed_other,
             answered_head=any(p == participant for p, _ in c.responses[-1]),
             visited=c.plan.chain in self._visited.get(participant, set()),
@@ -587,13 +594,13 @@ class InMemoryGSP:
         """
         self.join(participant)
         now = self.clock()
-        for c in self._chains.values():
-            if c.claim is not None and c.claim[0] == participant:
-                c.claim = (participant, c.claim[1], now + self.design.claim_timeout_seconds)
-                return c.claim[1]
+        held = self._chains.get(self._held.get(participant, ""))
+        if held is not None and held.claim is not None and held.claim[0] == participant:
+            held.claim = (participant, held.claim[1], now + self.design.claim_timeout_seconds)
+            return held.claim[1]
         if self._answered[participant] >= self.design.trial_cap:
             return None
-        statuses = [self._status(c, participant, now) for c in self._chains.values()]
+        statuses = [self._status(c, participant, now) for c in self._open_to(participant)]
         rng = allocation_rng(self.design, participant, self._answered[participant])
         chosen = choose_chain(self.design, statuses, rng)
         if chosen is None:
@@ -603,6 +610,7 @@ class InMemoryGSP:
             self.design, c.plan, c.head, len(c.responses[-1]), c.vectors[-1], new_token()
         )
         c.claim = (participant, trial, now + self.design.claim_timeout_seconds)
+        self._held[participant] = c.plan.chain
         return trial
 
     def submit(
@@ -625,6 +633,7 @@ class InMemoryGSP:
         response = _checked(dim, value)
         c.responses[-1].append((participant, response))
         c.claim = None
+        self._held.pop(participant, None)
         self._done_tokens.add(trial.token)
         self._answered[participant] = self._answered.get(participant, 0) + 1
         self._visited.setdefault(participant, set()).add(c.plan.chain)
@@ -638,9 +647,9 @@ class InMemoryGSP:
 
     def release(self, participant: str) -> None:
         """Give up the participant's claim at once (they left)."""
-        for c in self._chains.values():
-            if c.claim is not None and c.claim[0] == participant:
-                c.claim = None
+        c = self._chains.get(self._held.pop(participant, ""))
+        if c is not None and c.claim is not None and c.claim[0] == participant:
+            c.claim = None
 
     def is_finished(self, participant: str) -> bool:
         """True when the participant has nothing left to answer, now or later."""
@@ -648,8 +657,7 @@ class InMemoryGSP:
             return True
         statuses = [
             replace(self._status(c, participant, -math.inf), claimed_by_other=False)
-            for c in self._chains.values()
-            if self.design.chain_type == "across" or c.owner == participant
+            for c in self._open_to(participant)
         ]
         return choose_chain(self.design, statuses, np.random.default_rng(0)) is None
 
