@@ -32,9 +32,10 @@ Design ``gsp`` (Study 2):
 
 ``trials.csv`` (:class:`GSPTrialRow`)
     ``participant_id, chain_id, node, trial, prompt_id, dimension, start_value, reversed,
-    response`` — one slider trial: the active ``dimension`` of node ``node`` (0 = the chain's
-    random start), the slider's random start value, whether the slider was reversed and the
-    chosen value (on the dimension's scale, not the slider's).
+    response, rt_ms`` — one slider trial: the active ``dimension`` of node ``node`` (0 = the
+    chain's random start), the slider's random start value, whether the slider was reversed,
+    the chosen value (on the dimension's scale, not the slider's) and the response time in
+    milliseconds (may be blank). ``trial`` counts the responses to one node from 1.
 ``nodes.csv`` (:class:`GSPNodeRow`)
     ``chain_id, node, dimension, value`` — the style vector that defined each node (long format).
 """
@@ -192,6 +193,7 @@ class GSPTrialRow(_Row):
     start_value: float
     reversed: bool
     response: float
+    rt_ms: float | None = None
 
     _check = field_validator("start_value", "response")(_finite)
 
@@ -485,26 +487,20 @@ def read_export(path: str | Path, design: Design | None = None) -> StudyExport:
         frames[name] = (
             _read_table(f, model) if f.exists() else pd.DataFrame(columns=_columns(model))
         )
-    empty = {
-        name: pd.DataFrame(columns=_columns(model))
-        for name, model in (*_FILES["pairwise"].items(), *_FILES["gsp"].items())
-    }
-    get = lambda name: frames.get(name, empty[name])  # noqa: E731
+    models = {**_FILES["pairwise"], **_FILES["gsp"], **_OPTIONAL}
+
+    def get(name: str) -> pd.DataFrame:
+        return frames[name] if name in frames else pd.DataFrame(columns=_columns(models[name]))
+
     export = StudyExport(
         manifest=manifest,
         participants=get("participants.csv"),
         trials=get("trials.csv"),
         questionnaires=get("questionnaires.csv"),
         traits=get("traits.csv"),
-        responses=get("responses.csv")
-        if manifest.design == "pairwise"
-        else pd.DataFrame(columns=_columns(ResponseRow)),
-        styles=get("styles.csv")
-        if manifest.design == "pairwise"
-        else pd.DataFrame(columns=_columns(StyleRow)),
-        nodes=get("nodes.csv")
-        if manifest.design == "gsp"
-        else pd.DataFrame(columns=_columns(GSPNodeRow)),
+        responses=get("responses.csv"),
+        styles=get("styles.csv"),
+        nodes=get("nodes.csv"),
     )
     _check_references(export)
     return export
