@@ -1,0 +1,69 @@
+"""A small GSP study with a complete stimulus set, for flow, app, browser and load tests.
+
+Built from the shipped style-preference study: two dimensions with three levels, two base
+items, one within-chain of ``nodes`` nodes per participant, one attention check and the
+BFI-10. The rewrites are labelled copies of the base response (a test needs distinct texts
+per level, not real style transfer).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).parents[2]
+SOURCE = ROOT / "studies" / "style_preference" / "study.yaml"
+
+
+def small_study_dict(
+    *, nodes: int = 3, attention_after: int = 2, instruments: tuple[str, ...] = ("bfi10",)
+) -> dict[str, Any]:
+    """The study definition as a mapping (change it before writing for other cases)."""
+    data = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    data["id"] = "test-gsp-v1"
+    data["title"] = "A small GSP test study"
+    dims = []
+    for d in data["dimensions"][:2]:
+        d = dict(d)
+        d["levels"] = [lv for lv in d["levels"] if lv["value"] in (1, 3, 5)]
+        dims.append(d)
+    data["dimensions"] = dims
+    data["base_items"] = data["base_items"][:2]
+    data["instruments"] = [{"id": i, "position": "after_task"} for i in instruments]
+    data["gsp"].update(chains_per_participant=1, max_nodes_per_chain=nodes, burn_in_nodes=1, seed=7)
+    data["attention"] = {
+        "max_failures": 0,
+        "checks": [
+            {
+                "id": "attn_colour",
+                "question": 'To show that you are reading carefully, please select "Purple".',
+                "options": ["Red", "Green", "Purple", "Blue"],
+                "correct": "Purple",
+                "after_trial": attention_after,
+            }
+        ],
+    }
+    return data
+
+
+def write_small_study(folder: Path, **kwargs: Any) -> Path:
+    """Write study.yaml and a complete stimuli.csv into ``folder``; return the YAML path."""
+    data = small_study_dict(**kwargs)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    names = [d["name"] for d in data["dimensions"]]
+    grids = [[lv["value"] for lv in d["levels"]] for d in data["dimensions"]]
+    with (folder / "stimuli.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["stimulus_id", "base_item", *names, "text"])
+        for item in data["base_items"]:
+            for combo in itertools.product(*grids):
+                label = ", ".join(f"{n} {v}" for n, v in zip(names, combo, strict=True))
+                sid = "-".join([item["id"], *map(str, combo)])
+                w.writerow([sid, item["id"], *combo, f"[{label}] {item['response']}"])
+    return path

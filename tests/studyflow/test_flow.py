@@ -1,0 +1,194 @@
+"""The participant step machine: assignment, resuming, answering once, exclusion, completion."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from edutools.errors import StudyError
+from edutools.store import Store
+from edutools.studyflow import (
+    Identity,
+    ParticipantFlow,
+    Position,
+    StudyRuntime,
+    build_plan,
+    load_bundle,
+)
+from edutools.studyflow.questionnaire import questionnaire
+
+
+def answer_current(flow: ParticipantFlow, pos: Position, *, attention_ok: bool = True) -> bool:
+    """Give the current step a valid answer; returns what the write reported."""
+    step = pos.step
+    assert step is not None
+    if step.kind == "gsp":
+        assert pos.trial is not None
+        return flow.answer_gsp(pos.trial, pos.trial.levels[0], rt_ms=1500.0)
+    if step.kind == "attention":
+        check = next(c for c in flow.runtime.study.attention.checks if c.id == step.ref)
+        wrong = next(o for o in check.options if o != check.correct)
+        return flow.answer_attention(step.index, check.correct if attention_ok else wrong)
+    if step.kind == "questionnaire":
+        use = next(u for u in flow.runtime.study.instruments if u.id == step.ref)
+        q = questionnaire(use)
+        return flow.answer_questionnaire(step.index, {i: q.scale[0] for i, _ in q.items})
+    if step.kind == "practice":
+        return flow.answer(step.index, {"value": step.data["levels"][-1]}, rt_ms=900.0)
+    if step.kind == "consent":
+        return flow.answer(step.index, {"agree": True})
+    return flow.answer(step.index, {})
+
+
+def _tables(store: Store, runtime: StudyRuntime) -> dict[str, pd.DataFrame]:
+    return store.study_tables(runtime.study_id)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        pytest.param(
+            {"PROLIFIC_PID": "5f0c", "STUDY_ID": "s1", "SESSION_ID": "x9"},
+            Identity("5f0c", "5f0c", "s1", "x9"),
+            id="prolific",
+        ),
+        pytest.param({"pid": "anna-1"}, Identity("anna-1"), id="pid"),
+        pytest.param({"study": "x"}, None, id="none"),
+    ],
+)
+def test_identity_from_link(params: dict[str, str], expected: Identity | None) -> None:
+    assert Identity.from_params(params) == expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"pid": "<script>"}, id="markup"),
+        pytest.param({"pid": "a" * 65}, id="too-long"),
+        pytest.param({"PROLIFIC_PID": "ok", "SESSION_ID": "a b"}, id="session-space"),
+    ],
+)
+def test_identity_rejects_bad_ids(params: dict[str, str]) -> None:
+    with pytest.raises(StudyError, match="is not valid; expected 1-64 letters"):
+        Identity.from_params(params)
+
+
+def test_plan_is_seeded_by_participant(study_path: Path) -> None:
+    study, stimuli = load_bundle(study_path)
+    a1, a2 = build_plan(study, stimuli, "a"), build_plan(study, stimuli, "a")
+    assert a1 == a2
+    kinds = [s.kind for s in a1]
+    assert kinds == [
+        "consent", "instructions", "practice", "gsp", "gsp", "attention", "gsp",
+        "questionnaire", "debrief",
+    ]  # fmt: skip
+    others = [build_plan(study, stimuli, f"p{i}")[2].data for i in range(8)]
+    assert len({str(o) for o in others}) > 1, "practice trials vary between participants"
+
+
+@pytest.mark.parametrize(
+    ("after", "position"),
+    [pytest.param(0, 3, id="before-task"), pytest.param(99, 6, id="clamped-to-end")],
+)
+def test_attention_check_placement(tmp_path: Path, after: int, position: int) -> None:
+    from studyflow_fixtures import write_small_study
+
+    study, stimuli = load_bundle(write_small_study(tmp_path / "s", attention_after=after))
+    kinds = [s.kind for s in build_plan(study, stimuli, "a")]
+    assert kinds.index("attention") == position
+
+
+def test_complete_session_with_repeats_and_reloads(store: Store, runtime: StudyRuntime) -> None:
+    ident = Identity("P1", "P1", "S", "X")
+    seen = []
+    while True:
+        # every iteration is a "reload": a fresh flow object from the link's identity
+        flow = ParticipantFlow.enter(store, runtime, ident)
+        pos = flow.position()
+        if pos.state == "complete":
+            break
+        assert pos.state == "step"
+        assert pos.step is not None
+        seen.append(pos.step.kind)
+        assert answer_current(flow, pos) is True
+        # a double click / rerun repeats the same write: nothing new is stored
+        if pos.step.kind == "gsp":
+            assert pos.trial is not None
+            assert flow.answer_gsp(pos.trial, pos.trial.levels[0]) is False
+        elif pos.step.kind != "debrief":
+            assert answer_current(flow, pos) is False
+    assert seen == [s.kind for s in flow.steps]
+    assert pos.participant.status == "completed"
+    assert pos.participant.completion_code == "STYLEPREF1"
+    tables = _tables(store, runtime)
+    non_gsp = [s for s in flow.steps if s.kind != "gsp"]
+    assert len(tables["trials"]) == len(non_gsp)
+    assert sorted(tables["trials"]["trial_index"]) == [s.index for s in non_gsp]
+    assert len(tables["questionnaires"]) == 10
+    assert runtime.gsp is not None
+    gsp_trials = runtime.gsp.trials_frame()
+    assert len(gsp_trials) == 3
+    assert gsp_trials["participant"].tolist() == [str(flow.pid)] * 3
+    # the stored plan came back on every reload: one assignment event only
+    events = tables["events"]
+    assert (events["kind"] == "participant_assigned").sum() == 1
+    assert (events["kind"] == "participant_completed").sum() == 1
+
+
+def test_failed_attention_check_excludes(store: Store, runtime: StudyRuntime) -> None:
+    flow = ParticipantFlow.enter(store, runtime, Identity("P2"))
+    while (pos := flow.position()).state == "step":
+        assert pos.step is not None
+        answer_current(flow, pos, attention_ok=False)
+    assert pos.state == "excluded"
+    assert pos.participant.status == "excluded"
+    assert pos.participant.completion_code == "STYLEOUT1"
+    progress = store.study_progress(runtime.study_id)
+    assert (progress.started, progress.completed, progress.excluded) == (1, 0, 1)
+
+
+def test_unreached_and_wrong_answers_are_refused(store: Store, runtime: StudyRuntime) -> None:
+    flow = ParticipantFlow.enter(store, runtime, Identity("P3"))
+    debrief = flow.steps[-1].index
+    with pytest.raises(StudyError, match="not reached yet: step 0 \\(consent\\) has no answer"):
+        flow.answer(debrief, {})
+    with pytest.raises(StudyError, match="only when the participant agrees"):
+        flow.answer(0, {"agree": False})
+    flow.decline()
+    assert flow.position().step == flow.steps[0], "declining stores no answer"
+    flow.answer(0, {"agree": True})
+    flow.answer(1, {})
+    practice = flow.steps[2]
+    with pytest.raises(StudyError, match="outside \\[1, 5\\]"):
+        flow.answer(practice.index, {"value": 9})
+    with pytest.raises(StudyError, match="is not a attention step"):
+        flow.answer_attention(practice.index, "Purple")
+    q = next(s for s in flow.steps if s.kind == "questionnaire")
+    with pytest.raises(StudyError, match="not reached yet"):
+        flow.answer_questionnaire(q.index, {})
+
+
+def test_concurrent_participants_with_duplicate_submits(
+    store: Store, runtime: StudyRuntime
+) -> None:
+    """Eight participants at once, each submitting every answer twice in parallel."""
+
+    def run(key: str) -> str:
+        flow = ParticipantFlow.enter(store, runtime, Identity(key))
+        while (pos := flow.position()).state == "step":
+            with ThreadPoolExecutor(2) as pool:
+                results = list(pool.map(lambda _: answer_current(flow, pos), range(2)))
+            assert sorted(results) == [False, True] or pos.step.kind == "debrief"  # type: ignore[union-attr]
+        return pos.state
+
+    with ThreadPoolExecutor(8) as pool:
+        states = list(pool.map(run, [f"C{i}" for i in range(8)]))
+    assert states == ["complete"] * 8
+    tables = _tables(store, runtime)
+    assert not tables["trials"].duplicated(["participant_id", "trial_index"]).any()
+    assert len(tables["trials"]) == 8 * 6
+    assert runtime.gsp is not None
+    assert len(runtime.gsp.trials_frame()) == 8 * 3
