@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from edutools.llm.stubserver import StubServer
 from edutools.settings import Settings
 
 DATA = Path(__file__).parent / "data"
@@ -75,3 +76,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def stub_server() -> Iterator[StubServer]:
+    """A local OpenAI-compatible chat-completions server on 127.0.0.1 (a free port).
+
+    The real openai client (through langchain-openai) talks to it over HTTP. Full reference:
+    ``edutools/llm/stubserver.py``. The API in short:
+
+    - ``stub_server.settings(settings, **overrides)``: ``settings`` pointed at the stub
+      (``openai_base_url`` and a dummy ``openai_api_key``), e.g. ``timeout=0.5``.
+    - ``stub_server.enqueue(reply, ...)``: replies for the next requests, first in first out.
+      A dict / list / pydantic model is sent as JSON; a str verbatim (e.g. broken JSON);
+      ``StubReply(content, finish_reason="length")`` controls finish reason and tokens.
+    - ``stub_server.responder = fn``: ``fn(request_body) -> reply`` when nothing is queued.
+      The default answers every edutools prompt stage (analyse, judge, rewrite, merge,
+      baseline, self_check) from the request, and any other schema with a minimal instance.
+    - ``stub_server.inject(kind, count=1, *, after=0, when=None, retry_after=0.01,
+      status=500, delay=1.0)``: faults ``rate_limit`` (429 + Retry-After),
+      ``server_error`` (``status``), ``timeout`` (stall ``delay`` s), ``malformed_json``,
+      ``schema_invalid``, ``truncated`` (``finish_reason="length"``);
+      ``clear_faults()`` ends an outage.
+    - ``stub_server.latency = 0.05``: a fixed delay per request.
+    - ``stub_server.requests``: every request as ``RecordedRequest`` (``.body``, ``.stage``,
+      ``.messages``, ``.text``, ``.fault``, ``.headers``); ``stub_server.errors`` lists
+      responder exceptions; ``stub_server.max_in_flight`` the peak concurrency seen.
+    """
+    with StubServer() as server:
+        yield server

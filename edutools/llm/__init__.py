@@ -1,0 +1,42 @@
+"""The LLM layer: chat-model factory, prompt files, structured calls, cache, usage and cost.
+
+Build an :class:`LLMClient` from :class:`~edutools.settings.Settings` for one run and use
+it inside one event loop; nothing here opens a connection at import time.
+"""
+
+from __future__ import annotations
+
+from edutools.llm.cache import LLMCache, cache_key
+from edutools.llm.client import LLMClient, call_structured, run_async
+from edutools.llm.factory import make_chat_model
+from edutools.llm.fence import fence_nonce
+from edutools.llm.prompts import Prompt, load_prompt, prompt_hashes, prompt_names, prompts_dir
+from edutools.llm.ratelimit import RateLimiter
+from edutools.llm.retry import RetryPolicy, is_retryable, retry_after_seconds
+from edutools.llm.tokens import estimate_tokens, messages_tokens, pack
+from edutools.llm.usage import PRICES, UsageMeter, cost_usd
+
+__all__ = [
+    "PRICES",
+    "LLMCache",
+    "LLMClient",
+    "Prompt",
+    "RateLimiter",
+    "RetryPolicy",
+    "UsageMeter",
+    "cache_key",
+    "call_structured",
+    "cost_usd",
+    "estimate_tokens",
+    "fence_nonce",
+    "is_retryable",
+    "load_prompt",
+    "make_chat_model",
+    "messages_tokens",
+    "pack",
+    "prompt_hashes",
+    "prompt_names",
+    "prompts_dir",
+    "retry_after_seconds",
+    "run_async",
+]

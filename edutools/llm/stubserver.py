@@ -1,0 +1,479 @@
+"""A local OpenAI-compatible chat-completions server for tests and benchmarks.
+
+It listens on 127.0.0.1 on a free port, so the real openai client (through langchain-openai)
+does real HTTP against it. It serves scripted replies, records every request body, and
+injects faults on demand.
+
+Usage::
+
+    with StubServer() as stub:                       # or the pytest fixture ``stub_server``
+        settings = stub.settings(Settings.from_env())  # base URL + a dummy key
+        stub.enqueue({"verdicts": []})               # next reply, FIFO; JSON-encoded
+        stub.inject("rate_limit", count=2, retry_after=0.01)
+        ...                                          # run code that calls the LLM
+        stub.requests[0].body, stub.requests[0].stage, stub.requests[0].text
+
+Replies, in order of precedence:
+
+1. a queued reply (:meth:`StubServer.enqueue`): a dict / list / pydantic model (sent as
+   JSON), a str (sent verbatim as the content, e.g. broken JSON), or a :class:`StubReply`
+   (to set ``finish_reason`` or token counts);
+2. otherwise ``responder(body)`` (same return types). The default,
+   :func:`edutools.llm.stub_responder.respond`, answers every edutools prompt stage
+   sensibly from the request itself (so whole engine runs work end to end) and any other
+   schema with a minimal valid instance.
+
+A JSON reply goes into ``message.content`` for ``response_format`` requests and into a
+forced tool call's ``arguments`` for ``function_calling`` requests.
+
+Faults (:meth:`StubServer.inject`), each answering one request instead of the reply:
+
+================  ===========================================================================
+``rate_limit``    HTTP 429 with ``Retry-After: <retry_after>`` (default 0.01 s)
+``server_error``  HTTP ``<status>`` (default 500)
+``timeout``       stall ``<delay>`` seconds (default 1.0) before replying: past the client timeout
+``malformed_json``  200 with content that is not JSON
+``schema_invalid``  200 with JSON that does not match the requested schema
+``truncated``     200 with the reply cut in half and ``finish_reason="length"``
+================  ===========================================================================
+
+``latency`` adds a fixed delay to every request (for concurrency benchmarks).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from edutools.llm.stub_responder import request_stage, respond
+from edutools.llm.tokens import estimate_tokens
+from edutools.settings import Settings
+
+__all__ = ["STUB_API_KEY", "FaultKind", "RecordedRequest", "Responder", "StubReply", "StubServer"]
+
+FaultKind = Literal[
+    "rate_limit", "server_error", "timeout", "malformed_json", "schema_invalid", "truncated"
+]
+_FAULT_KINDS = (
+    "rate_limit",
+    "server_error",
+    "timeout",
+    "malformed_json",
+    "schema_invalid",
+    "truncated",
+)
+STUB_API_KEY = "sk-stub-0000-not-a-real-key"
+
+Responder = Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class StubReply:
+    """A reply with control over ``finish_reason`` and the reported token counts."""
+
+    content: Any
+    finish_reason: str = "stop"
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the stub received, and the fault (if any) that answered it."""
+
+    index: int
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    fault: str | None
+    received_at: float
+
+    @property
+    def stage(self) -> str | None:
+        """The schema name asked for (the edutools prompt name), if any."""
+        return request_stage(self.body)
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The chat messages sent."""
+        return list(self.body.get("messages", []))
+
+    @property
+    def text(self) -> str:
+        """Every message's text, joined by blank lines."""
+        return "\n\n".join(_content_text(m.get("content")) for m in self.messages)
+
+
+@dataclass
+class _Fault:
+    kind: str
+    remaining: int
+    skip: int
+    when: Callable[[dict[str, Any]], bool] | None
+    retry_after: float
+    status: int
+    delay: float
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return "" if content is None else str(content)
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+class StubServer:
+    """The stub: see the module docstring for replies, faults and recording.
+
+    Parameters
+    ----------
+    responder : callable, optional
+        ``responder(request_body) -> reply`` when no reply is queued.
+    latency : float
+        Seconds added to every request.
+    model : str
+        The model name reported in replies when the request names none.
+
+    Attributes
+    ----------
+    base_url : str
+        ``http://127.0.0.1:<port>/v1``, for ``OPENAI_BASE_URL``.
+    requests : list of RecordedRequest
+        Everything received, in arrival order (faulted requests included).
+    errors : list of str
+        Exceptions the responder raised (each also answered with HTTP 500).
+    max_in_flight : int
+        The most requests being answered at the same time so far.
+
+    Example
+    -------
+    >>> with StubServer() as stub:
+    ...     stub.base_url.startswith("http://127.0.0.1:")
+    True
+    """
+
+    def __init__(
+        self, responder: Responder | None = None, latency: float = 0.0, model: str = "stub-model"
+    ) -> None:
+        self.responder: Responder = responder or respond
+        self.latency = latency
+        self.model = model
+        self.errors: list[str] = []
+        self._requests: list[RecordedRequest] = []
+        self._queue: deque[Any] = deque()
+        self._faults: list[_Fault] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._in_flight = 0
+        self.max_in_flight = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> StubServer:
+        """Start listening (idempotent)."""
+        if self._server is not None:
+            return self
+        stub = self
+
+        class Handler(_Handler):
+            server_stub = stub
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.block_on_close = False
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # shutdown() waits up to one poll
+            name="stub-llm",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop listening; stalled replies are released."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> StubServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL (ends in ``/v1``)."""
+        if self._server is None:
+            raise RuntimeError(
+                "the stub server is not running; call start() or use it in a with block"
+            )
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def settings(self, base: Settings, **overrides: Any) -> Settings:
+        """``base`` pointed at this server, with a dummy API key, plus ``overrides``."""
+        return base.with_(openai_base_url=self.base_url, openai_api_key=STUB_API_KEY, **overrides)
+
+    # ------------------------------------------------------------------ scripting
+
+    def enqueue(self, *replies: Any) -> None:
+        """Queue replies for the next requests that no fault answers (FIFO)."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    def inject(
+        self,
+        kind: FaultKind,
+        count: int = 1,
+        *,
+        after: int = 0,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+        retry_after: float = 0.01,
+        status: int = 500,
+        delay: float = 1.0,
+    ) -> None:
+        """Answer the next ``count`` matching requests with a fault.
+
+        Parameters
+        ----------
+        kind : str
+            One of ``rate_limit``, ``server_error``, ``timeout``, ``malformed_json``,
+            ``schema_invalid``, ``truncated``.
+        count : int
+            How many requests get the fault.
+        after : int
+            Let this many matching requests through first.
+        when : callable, optional
+            ``when(request_body) -> bool`` selects which requests match (e.g. one stage).
+        retry_after, status, delay
+            For ``rate_limit``, ``server_error`` and ``timeout``.
+        """
+        if kind not in _FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; use one of {', '.join(_FAULT_KINDS)}")
+        with self._lock:
+            self._faults.append(_Fault(kind, count, after, when, retry_after, status, delay))
+
+    def clear_faults(self) -> None:
+        """Drop every pending fault (e.g. to end a simulated outage)."""
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of the requests received so far."""
+        with self._lock:
+            return list(self._requests)
+
+    def reset(self) -> None:
+        """Forget recorded requests, queued replies and faults."""
+        with self._lock:
+            self._requests.clear()
+            self._queue.clear()
+            self._faults.clear()
+            self.errors.clear()
+            self.max_in_flight = 0
+
+    def stages(self) -> Iterator[str | None]:
+        """The stage of each recorded request, in order."""
+        return (r.stage for r in self.requests)
+
+    # ------------------------------------------------------------------ internals
+
+    def _admit(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, _Fault | None, Any]:
+        with self._lock:
+            index = len(self._requests)
+            fault = None
+            for f in self._faults:
+                if f.remaining <= 0 or (f.when is not None and not f.when(body)):
+                    continue
+                if f.skip > 0:
+                    f.skip -= 1
+                    continue
+                f.remaining -= 1
+                fault = f
+                break
+            queued = self._queue.popleft() if fault is None and self._queue else _NOTHING
+            self._requests.append(
+                RecordedRequest(
+                    index, path, headers, body, fault.kind if fault else None, time.time()
+                )
+            )
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        return index, fault, queued
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _reply_for(self, body: dict[str, Any], queued: Any) -> Any:
+        if queued is not _NOTHING:
+            return queued
+        return self.responder(body)
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stop.wait(seconds)
+
+
+_NOTHING = object()
+
+
+def _completion(index: int, body: dict[str, Any], model: str, reply: Any) -> dict[str, Any]:
+    finish = "stop"
+    prompt_tokens = completion_tokens = None
+    if isinstance(reply, StubReply):
+        finish = reply.finish_reason
+        prompt_tokens, completion_tokens = reply.prompt_tokens, reply.completion_tokens
+        reply = reply.content
+    text = _encode(reply)
+    if body.get("tools"):
+        name = body["tools"][0]["function"]["name"]
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{index}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": text},
+                }
+            ],
+        }
+    else:
+        message = {"role": "assistant", "content": text}
+    request_text = "".join(_content_text(m.get("content")) for m in body.get("messages", []))
+    if prompt_tokens is None:
+        prompt_tokens = estimate_tokens(request_text) + 4 * len(body.get("messages", []))
+    if completion_tokens is None:
+        completion_tokens = estimate_tokens(text)
+    return {
+        "id": f"chatcmpl-stub-{index}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model") or model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the openai client expects
+    # one buffered write per reply and no Nagle delay: otherwise every reply waits ~40 ms
+    # for a delayed ACK, which would swamp the latencies the benchmark sets
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+    server_stub: StubServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request log lines."""
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout we caused on purpose)
+
+    def do_POST(self) -> None:
+        """Answer ``POST .../chat/completions``."""
+        stub = self.server_stub
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send_json(
+                404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}
+            )
+            return
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            self._send_json(
+                400, {"error": {"message": "request body is not JSON", "type": "invalid_request"}}
+            )
+            return
+        index, fault, queued = stub._admit(self.path, dict(self.headers.items()), body)
+        try:
+            self._answer(stub, index, body, fault, queued)
+        finally:
+            stub._done()
+
+    def _answer(
+        self, stub: StubServer, index: int, body: dict[str, Any], fault: _Fault | None, queued: Any
+    ) -> None:
+        stub._wait(stub.latency)
+        if fault is not None and fault.kind == "rate_limit":
+            self._send_json(
+                429,
+                {"error": {"message": "rate limit reached (stub)", "type": "rate_limit_exceeded"}},
+                {"Retry-After": f"{fault.retry_after:g}"},
+            )
+            return
+        if fault is not None and fault.kind == "server_error":
+            self._send_json(
+                fault.status, {"error": {"message": "server error (stub)", "type": "server_error"}}
+            )
+            return
+        if fault is not None and fault.kind == "timeout":
+            stub._wait(fault.delay)
+        try:
+            reply = stub._reply_for(body, queued)
+        except Exception as exc:  # a broken responder must show up in the test, not hang it
+            stub.errors.append(f"{type(exc).__name__}: {exc}")
+            self._send_json(
+                500, {"error": {"message": f"stub responder failed: {exc}", "type": "server_error"}}
+            )
+            return
+        if fault is not None and fault.kind == "malformed_json":
+            reply = '{"this is": not JSON at all'
+        elif fault is not None and fault.kind == "schema_invalid":
+            reply = {"unexpected_field": "this object does not match the schema"}
+        elif fault is not None and fault.kind == "truncated":
+            text = _encode(reply.content if isinstance(reply, StubReply) else reply)
+            reply = StubReply(text[: max(1, len(text) // 2)], finish_reason="length")
+        self._send_json(200, _completion(index, body, stub.model, reply))
+
+    def do_GET(self) -> None:
+        """``GET /v1/models`` lists the stub model; anything else is 404."""
+        if self.path.rstrip("/").endswith("/models"):
+            self._send_json(
+                200, {"object": "list", "data": [{"id": self.server_stub.model, "object": "model"}]}
+            )
+            return
+        self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
