@@ -25,6 +25,7 @@ __all__ = [
     "cluster",
     "content_stems",
     "is_negated",
+    "split_clauses",
     "split_sentences",
     "stem",
     "words",
@@ -109,14 +110,16 @@ def words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A light suffix-stripping stem, enough to match plural and verb forms.
+    """A light suffix-stripping stem, enough to match plural, verb and adjective forms.
 
     Example
     -------
     >>> [stem(w) for w in ["cells", "dividing", "divided", "studies", "glasses", "process"]]
     ['cell', 'divid', 'divid', 'study', 'glass', 'process']
+    >>> [stem(w) for w in ["eukaryotes", "eukaryotic", "eukaryote", "enzymes", "enzymatic"]]
+    ['eukaryot', 'eukaryot', 'eukaryot', 'enzym', 'enzym']
     """
-    if len(word) <= 3:
+    if len(word) <= 3 or not word.isalpha():
         return word
     for suffix, repl in (
         ("ies", "y"),
@@ -127,11 +130,16 @@ def stem(word: str) -> str:
         ("ly", ""),
     ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + repl
-    if word.endswith("es") and word[-3:-2] in ("s", "x", "z") and len(word) > 4:
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
+            word = word[: -len(suffix)] + repl
+            break
+    else:
+        if word.endswith("es") and word[-3:-2] in ("s", "x", "z") and len(word) > 4:
+            word = word[:-2]
+        elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+    for suffix in ("atic", "ical", "ic", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
     return word
 
 
@@ -147,14 +155,35 @@ def content_stems(text: str) -> list[str]:
 
 
 def is_negated(text: str) -> bool:
-    """True when the text contains an odd number of negation cues (not, no, never, n't, ...).
+    """True when the text contains a negation cue (not, no, never, n't, without, ...).
+
+    Presence, not parity: "no nucleus and no organelles" is one negative claim, not two
+    negations cancelling out.
 
     Example
     -------
-    >>> is_negated("Plants do not need light"), is_negated("It is not true that they never do")
-    (True, False)
+    >>> is_negated("Plants do not need light"), is_negated("Prokaryotes have no nucleus and no organelles")
+    (True, True)
+    >>> is_negated("Plants need light")
+    False
     """
-    return sum(w in _NEGATIONS for w in words(text)) % 2 == 1
+    return any(w in _NEGATIONS for w in words(text))
+
+
+_CLAUSE_BREAK = re.compile(
+    r"\s*(?:;|:|,\s*(?:and|but|while|whereas|so|because)\b|\bwhile\b|\bwhereas\b|\bbut\b)\s*"
+)
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """Split a sentence at semicolons and coordinating connectives (for polarity checks).
+
+    Example
+    -------
+    >>> split_clauses("Prokaryotes have no nucleus; their DNA lies in the cytoplasm, but it is circular.")
+    ['Prokaryotes have no nucleus', 'their DNA lies in the cytoplasm', 'it is circular.']
+    """
+    return [c for c in (p.strip() for p in _CLAUSE_BREAK.split(sentence)) if len(c.split()) >= 3]
 
 
 def _char_ngrams(text: str, low: int = 3, high: int = 5) -> list[str]:
@@ -228,6 +257,25 @@ class TfidfVectors:
     def similarity(A: sparse.csr_matrix, B: sparse.csr_matrix) -> np.ndarray:
         """Cosine similarities between the rows of ``A`` and ``B`` (dense array)."""
         return np.asarray((A @ B.T).toarray())
+
+    @staticmethod
+    def containment(A: sparse.csr_matrix, B: sparse.csr_matrix) -> np.ndarray:
+        """How well each row of ``B`` covers each row of ``A``: the cosine of ``A_i`` with
+        ``B_j`` restricted to the features of ``A_i`` (1 when ``B_j`` says all ``A_i`` says,
+        however much more it says).
+
+        Example
+        -------
+        >>> v = TfidfVectors(char_weight=0).fit(["plants need light", "plants need light and water and soil"])
+        >>> A, B = v.transform(["plants need light"]), v.transform(["plants need light and water and soil"])
+        >>> round(float(v.containment(A, B)[0, 0]), 2), round(float(v.similarity(A, B)[0, 0]), 2)
+        (1.0, 0.64)
+        """
+        mask = A.copy()
+        mask.data = np.ones_like(mask.data)
+        covered = np.sqrt(np.asarray((mask @ B.multiply(B).T).toarray()))
+        dots = np.asarray((A @ B.T).toarray())
+        return np.divide(dots, covered, out=np.zeros_like(dots), where=covered > 0)
 
 
 def cluster(

@@ -81,6 +81,9 @@ class FormMix:
         return {f: getattr(self, f) / total for f in _FORMS}
 
 
+DEFAULT_MIX = FormMix()
+
+
 @dataclass(frozen=True)
 class QuestionResult:
     """What an engine produces for one question: the unit of storage and resume."""

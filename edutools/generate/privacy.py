@@ -12,6 +12,7 @@ written without a cue such as "my name is" is not detected).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -81,9 +82,17 @@ def mask_pii(text: str, *, known_ids: Sequence[str] = ()) -> str:
     text = _PHONE.sub(_phone, text)
     text = _HANDLE.sub("[HANDLE]", text)
     text = _SELF_ID.sub(lambda m: f"{m.group(1)}[NAME]", text)
-    for ident in sorted({i for i in known_ids if len(i) >= 3}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(ident)}(?!\w)", "[ID]", text, flags=re.IGNORECASE)
-    return text
+    pattern = _id_pattern(tuple(sorted({i for i in known_ids if len(i) >= 3})))
+    return pattern.sub("[ID]", text) if pattern is not None else text
+
+
+@functools.lru_cache(maxsize=16)
+def _id_pattern(ids: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled alternation for a batch of ids (longest first, so prefixes lose)."""
+    if not ids:
+        return None
+    alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def pseudonymize(answers: Sequence[StudentAnswer]) -> tuple[list[tuple[int, str]], dict[int, str]]:
