@@ -289,8 +289,8 @@ class PairwiseSettings(_Model):
 
     features: list[str] = Field(
         min_length=1,
-        description="Style-measure columns (edutools.survey.styles) whose A-minus-B differences "
-        "are the predictors.",
+        description="Style-measure columns (edutools.survey.styles.FEATURES, or judge_<dimension> "
+        "for LLM-judge ratings) whose A-minus-B differences are the predictors.",
     )
     standardize_features: bool = Field(
         True, description="Scale each difference by its SD so coefficients are comparable."
@@ -448,6 +448,16 @@ class StudyDefinition(_Model):
                     )
         if self.design == "pairwise" and self.pairwise is None:
             raise _KeyProblemError(["pairwise"], "required when design is 'pairwise'")
+        if self.pairwise is not None:
+            from edutools.survey.styles import FEATURES
+
+            valid = [*FEATURES, *(f"judge_{n}" for n in names)]
+            for i, feature in enumerate(self.pairwise.features):
+                if feature not in valid:
+                    raise _KeyProblemError(
+                        ["pairwise", "features", i],
+                        f"unknown style feature {feature!r}; valid: {', '.join(valid)}",
+                    )
         return self
 
     @property

@@ -45,6 +45,16 @@ def test_shipped_gsp_study_is_complete() -> None:
     assert study.dimension("certainty").nearest_level(3.4).value == 3
 
 
+def test_pairwise_features_must_be_style_measures() -> None:
+    data = yaml.safe_load(PAIRWISE.read_text(encoding="utf-8"))
+    data["pairwise"]["features"] = ["n_words", "judge_certainty", "politeness"]
+    with pytest.raises(StudyError) as info:
+        parse_study(data, "pairwise.yaml")
+    assert str(info.value).startswith(
+        "pairwise.yaml: pairwise.features[2]: unknown style feature 'politeness'; valid: n_words"
+    )
+
+
 def test_shipped_pairwise_study_validates() -> None:
     study = load_study(PAIRWISE)
     assert study.design == "pairwise"
