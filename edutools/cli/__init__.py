@@ -21,7 +21,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-_COMMAND_MODULES: tuple[str, ...] = ("validate", "webapp")
+_COMMAND_MODULES: tuple[str, ...] = ("validate", "webapp", "study")
 
 
 def _version(value: bool) -> None:

@@ -17,6 +17,9 @@ file, the row (spreadsheet numbering: the header is row 1) and the column.
 ``traits.csv`` (:class:`TraitRow`, optional)
     ``participant_id, trait, score`` — scored traits (for example subscale means). When both
     files exist, analyses use ``traits.csv``.
+``attributes.csv`` (:class:`AttributeRow`, optional)
+    ``participant_id, attribute, value`` — further user attributes (age band, AI use, ...);
+    an attribute whose values are all numbers is numeric, otherwise categorical.
 
 Design ``pairwise`` (Study 1):
 
@@ -46,7 +49,7 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +61,7 @@ from edutools.errors import DataError
 __all__ = [
     "EXPORT_FORMAT",
     "EXPORT_VERSION",
+    "AttributeRow",
     "Dimension",
     "GSPNodeRow",
     "GSPTrialRow",
@@ -152,6 +156,14 @@ class TraitRow(_Row):
     _check = field_validator("score")(_finite)
 
 
+class AttributeRow(_Row):
+    """``attributes.csv``: one user attribute of one participant."""
+
+    participant_id: str = Field(min_length=1)
+    attribute: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+
+
 class PairTrialRow(_Row):
     """``trials.csv`` of a pairwise study: one choice between two responses."""
 
@@ -218,7 +230,11 @@ _FILES: dict[str, dict[str, type[_Row]]] = {
     },
     "gsp": {"participants.csv": ParticipantRow, "trials.csv": GSPTrialRow, "nodes.csv": GSPNodeRow},
 }
-_OPTIONAL: dict[str, type[_Row]] = {"questionnaires.csv": QuestionnaireRow, "traits.csv": TraitRow}
+_OPTIONAL: dict[str, type[_Row]] = {
+    "questionnaires.csv": QuestionnaireRow,
+    "traits.csv": TraitRow,
+    "attributes.csv": AttributeRow,
+}
 
 
 @dataclass(frozen=True)
@@ -233,6 +249,9 @@ class StudyExport:
     responses: pd.DataFrame
     styles: pd.DataFrame
     nodes: pd.DataFrame
+    attributes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["participant_id", "attribute", "value"])
+    )
 
     @property
     def design(self) -> Design:
@@ -319,6 +338,7 @@ def _check_references(export: StudyExport) -> None:
         ("trials.csv", export.trials),
         ("questionnaires.csv", export.questionnaires),
         ("traits.csv", export.traits),
+        ("attributes.csv", export.attributes),
     ):
         if frame.empty:
             continue
@@ -334,6 +354,13 @@ def _check_references(export: StudyExport) -> None:
         if dup.any():
             raise DataError(
                 f"traits.csv, row {_row_of(export.traits, dup)}, column 'trait': a second score for this participant and trait"
+            )
+    if not export.attributes.empty:
+        dup = export.attributes.duplicated(["participant_id", "attribute"])
+        if dup.any():
+            raise DataError(
+                f"attributes.csv, row {_row_of(export.attributes, dup)}, column 'attribute': "
+                "a second value for this participant and attribute"
             )
     if export.design == "pairwise":
         _check_pairwise(export)
@@ -501,6 +528,7 @@ def read_export(path: str | Path, design: Design | None = None) -> StudyExport:
         responses=get("responses.csv"),
         styles=get("styles.csv"),
         nodes=get("nodes.csv"),
+        attributes=get("attributes.csv"),
     )
     _check_references(export)
     return export
@@ -538,6 +566,8 @@ def write_export(export: StudyExport, path: str | Path) -> Path:
         tables["questionnaires.csv"] = (export.questionnaires, QuestionnaireRow)
     if not export.traits.empty:
         tables["traits.csv"] = (export.traits, TraitRow)
+    if not export.attributes.empty:
+        tables["attributes.csv"] = (export.attributes, AttributeRow)
     for name, (frame, model) in tables.items():
         out = frame[_columns(model)].copy()
         for col in out.columns:

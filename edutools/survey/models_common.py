@@ -8,7 +8,14 @@ import pandas as pd
 from edutools.errors import DataError, StudyError
 from edutools.survey.data import StudyExport
 
-__all__ = ["CORRECTIONS", "adjust_pvalues", "included_participants", "trait_table", "zscore"]
+__all__ = [
+    "CORRECTIONS",
+    "adjust_pvalues",
+    "attribute_table",
+    "included_participants",
+    "trait_table",
+    "zscore",
+]
 
 CORRECTIONS = ("holm", "fdr_bh", "none")
 
@@ -57,6 +64,53 @@ def trait_table(
         col = wide.columns[wide.loc[pid].isna()][0]
         raise DataError(f"traits.csv: participant '{pid}' has no score for trait '{col}'")
     return pd.DataFrame({t: zscore(wide[t], t) for t in wanted}, index=wide.index)
+
+
+def attribute_table(
+    export: StudyExport,
+    participants: list[str],
+    attributes: dict[str, list[str] | None] | None = None,
+) -> pd.DataFrame:
+    """Wide table of user attributes (index participant_id) from ``attributes.csv``.
+
+    ``attributes`` maps each wanted attribute to its levels (reference first) for a categorical
+    attribute, or to None: then an attribute whose values are all numbers is z-scored over
+    ``participants`` and any other is categorical with levels in sorted order. Default: every
+    attribute in the export.
+    """
+    table = export.attributes
+    names = sorted(set(table["attribute"])) if attributes is None else list(attributes)
+    out = pd.DataFrame(index=pd.Index(participants, name="participant_id"))
+    if not names:
+        return out
+    if table.empty:
+        raise DataError(
+            f"attributes.csv: missing; the analysis asks for attributes {', '.join(names)}"
+        )
+    wide = table.pivot(index="participant_id", columns="attribute", values="value")
+    for name in names:
+        if name not in wide.columns:
+            raise DataError(
+                f"attributes.csv: no attribute '{name}'; attributes in the export: {', '.join(map(str, wide.columns))}"
+            )
+        col = wide[name].reindex(participants)
+        if col.isna().any():
+            raise DataError(
+                f"attributes.csv: participant '{col.index[col.isna()][0]}' has no value for attribute '{name}'"
+            )
+        levels = None if attributes is None else attributes[name]
+        numeric = pd.to_numeric(col, errors="coerce")
+        if levels is None and not numeric.isna().any():
+            out[name] = zscore(numeric.astype(float), name)
+            continue
+        order = levels if levels is not None else sorted(set(col))
+        unknown = sorted(set(col) - set(order))
+        if unknown:
+            raise DataError(
+                f"attributes.csv: attribute '{name}' has the value '{unknown[0]}'; expected one of {', '.join(order)}"
+            )
+        out[name] = pd.Categorical(col, categories=order)
+    return out
 
 
 def adjust_pvalues(p: pd.Series, method: str) -> pd.Series:

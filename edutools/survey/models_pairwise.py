@@ -27,7 +27,13 @@ from edutools.survey._blas import single_threaded
 from edutools.survey._formula import build_model_frame, parse_formula
 from edutools.survey._logit import auc, cluster_cov, fit_logit
 from edutools.survey.data import StudyExport
-from edutools.survey.models_common import adjust_pvalues, included_participants, trait_table, zscore
+from edutools.survey.models_common import (
+    adjust_pvalues,
+    attribute_table,
+    included_participants,
+    trait_table,
+    zscore,
+)
 
 __all__ = ["PreferenceResult", "fit_preference", "pairwise_trials"]
 
@@ -37,6 +43,7 @@ def pairwise_trials(
     features: list[str] | None = None,
     traits: list[str] | None = None,
     ties: Literal["drop", "half"] = "drop",
+    attributes: dict[str, list[str] | None] | None = None,
 ) -> pd.DataFrame:
     """One row per choice: the outcome, standardised feature differences A − B and z-scored traits.
 
@@ -51,13 +58,16 @@ def pairwise_trials(
     ties : {"drop", "half"}
         ``drop`` removes ties; ``half`` counts a tie as half a win for each side (two rows of
         weight 0.5).
+    attributes : dict, optional
+        User attributes from ``attributes.csv`` to attach: name -> levels (reference first) or
+        None (see :func:`~edutools.survey.models_common.attribute_table`). Default: all.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``participant_id, population, prompt_id, chose_a, weight``, one column per
-        feature (the difference) and one per trait. Participants who failed the attention
-        check are left out.
+        feature (the difference), one per trait and one per attribute. Participants who
+        failed the attention check are left out.
     """
     if export.design != "pairwise":
         raise StudyError(
@@ -96,6 +106,14 @@ def pairwise_trials(
     ztraits = trait_table(export, sorted(set(out["participant_id"])), traits)
     for t in ztraits.columns:
         out[t] = ztraits.loc[out["participant_id"], t].to_numpy()
+    attrs = attribute_table(export, sorted(set(out["participant_id"])), attributes)
+    for a in attrs.columns:
+        values = attrs.loc[out["participant_id"], a]
+        out[a] = (
+            pd.Categorical(values, categories=values.cat.categories)
+            if isinstance(values.dtype, pd.CategoricalDtype)
+            else values.to_numpy()
+        )
     decided = out[out["choice"] != "tie"].assign(
         chose_a=lambda d: (d["choice"] == "A").astype(int), weight=1.0
     )
@@ -142,13 +160,12 @@ def _q(name: str) -> str:
 
 
 def _formula(
-    dv: str, features: list[str], group: str | None, moderators: list[str], position_bias: bool
+    dv: str, features: list[str], groups: list[str], moderators: list[str], position_bias: bool
 ) -> str:
     terms = ["1" if position_bias else "0"]
     terms += [_q(f) for f in features]
     for f in features:
-        if group is not None:
-            terms.append(f"{_q(f)}:{_q(group)}")
+        terms += [f"{_q(f)}:{_q(g)}" for g in groups]
         terms += [f"{_q(f)}:{_q(m)}" for m in moderators]
     return f"{dv} ~ " + " + ".join(terms)
 
@@ -202,7 +219,7 @@ def fit_preference(
     *,
     dv: str = "chose_a",
     subject: str = "participant_id",
-    group: str | None = None,
+    group: str | list[str] | None = None,
     moderators: list[str] | tuple[str, ...] = (),
     weight: str | None = "weight",
     position_bias: bool = True,
@@ -226,9 +243,11 @@ def fit_preference(
         Feature-difference columns.
     dv, subject : str
         Outcome and participant columns (SEs and bootstrap are clustered by ``subject``).
-    group : str, optional
-        A population column; adds feature × population interactions (treatment coded, first
-        level in sorted order is the reference) and fits the model within each population.
+    group : str or list of str, optional
+        Categorical population columns; each adds feature × population interactions
+        (treatment coded: the first category of a pandas Categorical, else the first level in
+        sorted order, is the reference). The model is also fitted within each level of the
+        first one.
     moderators : list of str
         Numeric participant-level columns (z-scored traits) that moderate each feature.
     weight : str, optional
@@ -260,12 +279,13 @@ def fit_preference(
     ['(Intercept)', 'certainty']
     """
     moderators = list(moderators)
+    groups = [group] if isinstance(group, str) else list(group or [])
     for col in [
         dv,
         subject,
         *features,
         *moderators,
-        *([group] if group else []),
+        *groups,
         *([weight] if weight else []),
     ]:
         if col not in data.columns:
@@ -274,7 +294,7 @@ def fit_preference(
             )
     if not features:
         raise StudyError("no style features given; name at least one feature column")
-    formula = _formula(dv, features, group, moderators, position_bias)
+    formula = _formula(dv, features, groups, moderators, position_bias)
     mf = build_model_frame(parse_formula(formula), data, label="preference data")
     if mf.n_dropped:
         raise DataError(
@@ -282,10 +302,10 @@ def fit_preference(
         )
     X, y = mf.X, mf.y
     w = data[weight].to_numpy(float) if weight else np.ones(len(y))
-    groups = data[subject].to_numpy()
+    clusters = data[subject].to_numpy()
     names = list(mf.columns)
     beta = fit_logit(X, y, w)
-    V = cluster_cov(X, y, beta, groups, w)
+    V = cluster_cov(X, y, beta, clusters, w)
     se = np.sqrt(np.diag(V))
     zcrit = stats.norm.ppf(1 - alpha / 2)
     table = pd.DataFrame({"term": names, "estimate": beta, "se": se})
@@ -293,7 +313,7 @@ def fit_preference(
     table["p"] = 2 * stats.norm.sf(np.abs(table["z"]))
     table["ci_low"], table["ci_high"] = beta - zcrit * se, beta + zcrit * se
     draws = (
-        _cluster_bootstrap(X, y, w, groups, beta, n_boot, seed)
+        _cluster_bootstrap(X, y, w, clusters, beta, n_boot, seed)
         if n_boot > 0
         else np.empty((0, len(beta)))
     )
@@ -329,9 +349,9 @@ def fit_preference(
                     }
                 )
     by_pop = []
-    if group is not None:
-        for level, part in data.groupby(group, sort=True):
-            sub = _formula(dv, features, None, moderators, position_bias)
+    if groups:
+        for level, part in data.groupby(groups[0], sort=True, observed=True):
+            sub = _formula(dv, features, [], moderators, position_bias)
             mfp = build_model_frame(parse_formula(sub), part, label=f"population '{level}'")
             wp = part[weight].to_numpy(float) if weight else np.ones(len(part))
             try:
@@ -364,9 +384,9 @@ def fit_preference(
             slopes, columns=["feature", "moderator", "at_sd", "slope", "se", "ci_low", "ci_high"]
         ),
         auc=auc(y, expit(X @ beta), w),
-        auc_cv=_cv_auc(X, y, w, groups, cv_folds, seed),
+        auc_cv=_cv_auc(X, y, w, clusters, cv_folds, seed),
         n_trials=len(data),
-        n_participants=int(pd.Series(groups).nunique()),
+        n_participants=int(pd.Series(clusters).nunique()),
         n_boot=len(draws),
         correction=correction,
         alpha=alpha,

@@ -26,9 +26,14 @@ from edutools.survey.data import Dimension, Manifest, StudyExport
 from edutools.survey.models_common import zscore
 
 __all__ = [
+    "DEFAULT_GSP",
     "DEFAULT_PAIRWISE",
+    "GSPTruth",
     "PairwiseTruth",
     "SimulatedStudy",
+    "gsp_truth_for_study",
+    "pairwise_truth_for_study",
+    "simulate_gsp",
     "simulate_pairwise",
     "trait_scores",
 ]
@@ -47,9 +52,12 @@ class SimulatedStudy:
 class PairwiseTruth:
     """Planted Study 1 effects, in log-odds per SD of the feature difference.
 
-    ``effects[f]`` is the feature's effect in the reference population at average traits;
-    ``population_effects[(f, p)]`` adds to it in population ``p``; ``moderation[(f, t)]`` adds
-    per SD of trait ``t``.
+    ``effects[f]`` is the feature's effect in the reference population (the first key of
+    ``populations``) at average traits; ``population_effects[(f, p)]`` adds to it in
+    population ``p``; ``moderation[(f, t)]`` adds per SD of trait ``t``. Populations go to the
+    ``population`` column of participants.csv, or to attributes.csv under
+    ``population_attribute`` when that is another name; ``other_attributes`` are categorical
+    attributes drawn uniformly, without any effect.
     """
 
     effects: dict[str, float]
@@ -60,6 +68,8 @@ class PairwiseTruth:
     traits: tuple[str, ...]
     moderation: dict[tuple[str, str], float]
     position_bias: float = 0.1
+    population_attribute: str = "population"
+    other_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 DEFAULT_PAIRWISE = PairwiseTruth(
@@ -159,7 +169,7 @@ def simulate_pairwise(
         )
     rng = np.random.default_rng(seed)
     features = list(truth.effects)
-    reference = sorted(truth.populations)[0] if truth.populations else None
+    reference = next(iter(truth.populations), None)
     for f, p in truth.population_effects:
         if f not in features or p not in truth.populations or p == reference:
             raise StudyError(
@@ -235,8 +245,22 @@ def simulate_pairwise(
             "choice": np.where(tie, "tie", np.where(chose_a, "A", "B")),
         }
     )
+    attr_rows = []
+    if truth.population_attribute != "population":
+        attr_rows += [
+            {"participant_id": pid, "attribute": truth.population_attribute, "value": pop}
+            for pid, pop in zip(people["participant_id"], people["population"], strict=True)
+        ]
+        people = people.assign(population="")
+    for name, levels in truth.other_attributes.items():
+        drawn = rng.choice(list(levels), size=n_participants)
+        attr_rows += [
+            {"participant_id": pid, "attribute": name, "value": v}
+            for pid, v in zip(people["participant_id"], drawn, strict=True)
+        ]
     export = StudyExport(
         manifest=Manifest(design="pairwise", study_id=f"simulated_pairwise_seed{seed}"),
+        attributes=pd.DataFrame(attr_rows, columns=["participant_id", "attribute", "value"]),
         participants=people,
         trials=trials,
         questionnaires=pd.DataFrame(columns=["participant_id", "instrument", "item", "response"]),
@@ -248,9 +272,11 @@ def simulate_pairwise(
     planted: dict[str, float] = {"(Intercept)": truth.position_bias}
     planted.update({f: truth.effects[f] for f in features})
     for f in features:
-        for p in sorted(truth.populations):
+        for p in truth.populations:
             if p != reference:
-                planted[f"{f}:population{p}"] = truth.population_effects.get((f, p), 0.0)
+                planted[f"{f}:{truth.population_attribute}{p}"] = truth.population_effects.get(
+                    (f, p), 0.0
+                )
         for t in truth.traits:
             planted[f"{f}:{t}"] = truth.moderation.get((f, t), 0.0)
     return SimulatedStudy(
@@ -462,4 +488,74 @@ def simulate_gsp(
             "attention_fail_rate": attention_fail_rate,
             "seed": seed,
         },
+    )
+
+
+# --------------------------------------------------------------------------- truths for a study
+
+
+def pairwise_truth_for_study(study: Any) -> PairwiseTruth:
+    """Illustrative planted effects for a pairwise study definition (for demos and checks).
+
+    The first feature gets +0.4, the second −0.25 (log-odds per SD), the rest 0; the first
+    categorical population attribute shifts the first feature by −0.3 in its last level; the
+    first numeric attribute (or a ``trust`` trait) moderates the first feature by +0.3 per SD.
+    These numbers only make the simulated data interesting; they are no claim about people.
+    """
+    if study.pairwise is None:
+        raise StudyError(f"study '{study.id}' has no pairwise section")
+    feats = list(study.pairwise.features)
+    effects = {f: 0.0 for f in feats}
+    effects[feats[0]] = 0.4
+    if len(feats) > 1:
+        effects[feats[1]] = -0.25
+    attrs = study.pairwise.population_attributes
+    categorical = [a for a in attrs if a.kind == "categorical"]
+    numeric = tuple(a.name for a in attrs if a.kind == "numeric") or ("trust",)
+    populations: dict[str, float] = {}
+    population_effects: dict[tuple[str, str], float] = {}
+    population_attribute = "population"
+    if categorical:
+        levels = list(categorical[0].levels or [])
+        populations = {lv: 1.0 / len(levels) for lv in levels}
+        population_effects = {(feats[0], levels[-1]): -0.3}
+        population_attribute = categorical[0].name
+    return PairwiseTruth(
+        effects=effects,
+        populations=populations,
+        population_effects=population_effects,
+        traits=numeric,
+        moderation={(feats[0], numeric[0]): 0.3},
+        population_attribute=population_attribute,
+        other_attributes={a.name: tuple(a.levels or ()) for a in categorical[1:]},
+    )
+
+
+def gsp_truth_for_study(
+    study: Any, traits: tuple[str, ...] = ("trust", "openness"), temperature: float = 0.1
+) -> GSPTruth:
+    """Illustrative planted ideal points for a GSP study definition (for demos and checks).
+
+    Mean ideal points sit at 40 %, 50 % and 60 % of each dimension's range in turn; the first
+    trait raises the second dimension's ideal point by 8 % of its range per SD and the second
+    trait lowers the last dimension's by 6 %. The default ``temperature`` keeps responses on a
+    few-level slider varied (a near-deterministic responder picks one level every time). No
+    claim about people.
+    """
+    dims = study.gsp_dimensions
+    means = {d.name: d.low + (d.high - d.low) * (0.4 + 0.1 * (k % 3)) for k, d in enumerate(dims)}
+    moderation: dict[tuple[str, str], float] = {}
+    if traits and len(dims) > 1:
+        moderation[(dims[1].name, traits[0])] = 0.08 * (dims[1].high - dims[1].low)
+    if len(traits) > 1:
+        moderation[(dims[-1].name, traits[1])] = -0.06 * (dims[-1].high - dims[-1].low)
+    span = max(d.high - d.low for d in dims)
+    return GSPTruth(
+        dimensions={d.name: (d.low, d.high) for d in dims},
+        means=means,
+        traits=traits,
+        moderation=moderation,
+        person_sd=0.05 * span,
+        prompt_sd=0.03 * span,
+        temperature=temperature,
     )

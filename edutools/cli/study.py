@@ -1,0 +1,175 @@
+"""``edutools study simulate|analyze``: synthetic style-preference studies and their analysis."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from edutools.cli._common import handle_errors
+
+
+class Design(StrEnum):
+    """The two study designs."""
+
+    pairwise = "pairwise"
+    gsp = "gsp"
+
+
+class PreferredPoint(StrEnum):
+    """How a participant's post-burn-in GSP responses are summarised."""
+
+    mean = "mean"
+    kde_mode = "kde_mode"
+
+
+class Correction(StrEnum):
+    """Multiple-comparison adjustments."""
+
+    holm = "holm"
+    fdr_bh = "fdr_bh"
+    none = "none"
+
+
+def _load_study(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from edutools.survey.config import load_study
+
+    return load_study(path)
+
+
+def simulate_command(
+    design: Design, out: Path, participants: int, seed: int, study_path: Path | None
+) -> str:
+    """Write a simulated export to ``out``; returns a one-line summary."""
+    from edutools.survey.data import write_export
+    from edutools.survey.simulate import (
+        gsp_truth_for_study,
+        pairwise_truth_for_study,
+        simulate_gsp,
+        simulate_pairwise,
+    )
+
+    study = _load_study(study_path)
+    if study is not None and study.design != design.value:
+        from edutools.errors import StudyError
+
+        raise StudyError(
+            f"{study_path}: the study's design is '{study.design}' but --design is '{design.value}'"
+        )
+    if design is Design.pairwise:
+        if study is not None:
+            sim = simulate_pairwise(
+                n_participants=participants, truth=pairwise_truth_for_study(study), seed=seed
+            )
+        else:
+            sim = simulate_pairwise(n_participants=participants, seed=seed)
+    elif study is not None:
+        from edutools.survey.gsp import GSPDesign
+
+        sim = simulate_gsp(
+            n_participants=participants,
+            truth=gsp_truth_for_study(study),
+            design=GSPDesign.from_study(study),
+            seed=seed,
+        )
+    else:
+        sim = simulate_gsp(n_participants=participants, seed=seed)
+    write_export(sim.export, out)
+    sim.truth.rename("planted").to_csv(out / "planted_effects.csv")
+    return (
+        f"simulated {design.value} study: {participants} participants, {len(sim.export.trials)} trials "
+        f"-> {out} (planted effects in planted_effects.csv)"
+    )
+
+
+def analyze_command(
+    export: Path,
+    design: Design,
+    out: Path,
+    study_path: Path | None,
+    overrides: dict[str, Any],
+) -> str:
+    """Analyse ``export`` into ``out``; returns a one-line summary."""
+    from edutools.survey.report import AnalysisOptions, analyze_export
+
+    study = _load_study(study_path)
+    options = (
+        AnalysisOptions.from_study(study, **overrides)
+        if study is not None
+        else AnalysisOptions(**{k: v for k, v in overrides.items() if v is not None})
+    )
+    report = analyze_export(export, out, design=design.value, options=options)
+    return (
+        f"analysed {design.value} export {export}: {len(report.tables)} tables, {len(report.figures)} figures, "
+        f"report {report.report}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``study`` command group to ``app``."""
+    study = typer.Typer(
+        name="study",
+        help="Style-preference studies: simulate exports with planted effects, analyse exports.",
+        no_args_is_help=True,
+    )
+
+    @study.command("simulate")
+    @handle_errors
+    def simulate(
+        design: Design = typer.Option(..., "--design", help="pairwise (Study 1) or gsp (Study 2)."),
+        out: Path = typer.Option(..., "--out", help="Folder to write the export into."),
+        participants: int = typer.Option(
+            200, "--participants", min=3, help="Number of simulated participants."
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seed of every random draw."),
+        study_path: Path | None = typer.Option(
+            None,
+            "--study",
+            help="A study.yaml whose dimensions, features and GSP settings to simulate.",
+        ),
+    ) -> None:
+        """Simulate a study export with planted style effects and trait moderation."""
+        typer.echo(simulate_command(design, out, participants, seed, study_path))
+
+    @study.command("analyze")
+    @handle_errors
+    def analyze(
+        export: Path = typer.Argument(
+            ..., help="An export folder (manifest.json, participants.csv, trials.csv, ...)."
+        ),
+        design: Design = typer.Option(..., "--design", help="pairwise (Study 1) or gsp (Study 2)."),
+        out: Path = typer.Option(..., "--out", help="Folder for report.md, tables/ and figures/."),
+        study_path: Path | None = typer.Option(
+            None, "--study", help="Take the analysis settings from this study.yaml."
+        ),
+        burn_in: int | None = typer.Option(
+            None, "--burn-in", min=0, help="GSP nodes dropped per chain [4]."
+        ),
+        preferred_point: PreferredPoint | None = typer.Option(
+            None, "--preferred-point", help="Summary of post-burn-in responses [mean]."
+        ),
+        correction: Correction | None = typer.Option(
+            None, "--correction", help="Multiple-comparison adjustment [holm]."
+        ),
+        n_bootstrap: int | None = typer.Option(
+            None, "--n-boot", min=0, help="Cluster-bootstrap resamples [1000]."
+        ),
+        seed: int | None = typer.Option(
+            None, "--seed", help="Seed of the bootstrap and CV folds [0]."
+        ),
+    ) -> None:
+        """Analyse a study export: CSV tables, PNG figures and a Markdown report."""
+        overrides = {
+            "burn_in": burn_in,
+            "preferred_point": preferred_point.value if preferred_point else None,
+            "correction": correction.value if correction else None,
+            "n_bootstrap": n_bootstrap,
+            "seed": seed,
+        }
+        typer.echo(analyze_command(export, design, out, study_path, overrides))
+
+    app.add_typer(study)
