@@ -6,18 +6,48 @@ in ``_``) and mirt's convention P = c + (1 - c) / (1 + exp(-(a θ + d))), b = -d
 
 from edutools.irt._data import CalibrationWarning
 from edutools.irt._quadrature import Quadrature, normal_grid
+from edutools.irt.compare import DEFAULT_MARGINS, bank_metadata, compare_groups, holm, item_table
+from edutools.irt.ctt import alpha, item_analysis
+from edutools.irt.dif import mantel_haenszel
+from edutools.irt.distractors import distractor_analysis, keys_from_bank, score_choices
 from edutools.irt.estimators import OnePL, Rasch, ThreePL, TwoPL, calibrate, lr_test
+from edutools.irt.fit import infit_outfit, item_fit, person_fit, sx2
+from edutools.irt.information import information_curve, item_information
 from edutools.irt.result import Calibration
+from edutools.irt.scoring import score, summed_score_table
+from edutools.irt.simulate import Simulation, simulate_items, simulate_responses
 
 __all__ = [
+    "DEFAULT_MARGINS",
     "Calibration",
     "CalibrationWarning",
     "OnePL",
     "Quadrature",
     "Rasch",
+    "Simulation",
     "ThreePL",
     "TwoPL",
+    "alpha",
+    "bank_metadata",
     "calibrate",
+    "compare_groups",
+    "distractor_analysis",
+    "holm",
+    "infit_outfit",
+    "information_curve",
+    "item_analysis",
+    "item_fit",
+    "item_information",
+    "item_table",
+    "keys_from_bank",
     "lr_test",
+    "mantel_haenszel",
     "normal_grid",
+    "person_fit",
+    "score",
+    "score_choices",
+    "simulate_items",
+    "simulate_responses",
+    "summed_score_table",
+    "sx2",
 ]

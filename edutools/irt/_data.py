@@ -158,7 +158,9 @@ def _unique_rows(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return first, inverse.reshape(-1), counts
 
 
-def prepare_responses(data: Any, *, collapse: bool | None = None) -> ResponseData:
+def prepare_responses(
+    data: Any, *, collapse: bool | None = None, exclude_constant: bool = True
+) -> ResponseData:
     """Validate responses, exclude items without variance (with a warning), collapse patterns.
 
     Parameters
@@ -168,6 +170,8 @@ def prepare_responses(data: Any, *, collapse: bool | None = None) -> ResponseDat
     collapse : bool, optional
         Merge identical response patterns. By default this is done when it saves work,
         judged from a cheap hash count.
+    exclude_constant : bool
+        Exclude items without variance (for calibration); scoring keeps every item.
 
     Returns
     -------
@@ -179,7 +183,7 @@ def prepare_responses(data: Any, *, collapse: bool | None = None) -> ResponseDat
     n_obs = observed.sum(axis=0)
     n_one = ones_b.sum(axis=0)
     excluded: dict[str, str] = {}
-    for j, name in enumerate(items):
+    for j, name in enumerate(items if exclude_constant else []):
         if n_obs[j] == 0:
             excluded[name] = "no responses"
         elif n_one[j] == n_obs[j]:

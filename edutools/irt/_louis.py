@@ -11,8 +11,8 @@ For the logistic models (Rasch, 1PL, 2PL) the score of item j at node q is
 nodes before the sum over persons; only the term carrying ``m_ij m_ik P_jq P_kq`` stays
 node by node, and only when responses are missing. The 3PL's score does not factor and
 takes the node-by-node route throughout. Nodes that hold no posterior mass for a block of
-persons (sorted by their posterior mean) are skipped; what they would add is below 1e-11
-of the total.
+persons (sorted by their posterior mean) are skipped; what they would add is below the
+working precision (1e-13 of the total in double, 1e-8 in single precision).
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from edutools.irt._quadrature import Quadrature
 
 __all__ = ["Derivatives", "marginal_derivatives"]
 
-_NEGLIGIBLE = 1e-11
+
+def _negligible(dtype: type[np.floating]) -> float:
+    return 1e-8 if np.dtype(dtype).itemsize < 8 else 1e-13
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ def _logistic(
             T2 = X1.T @ (Bk if M is None else M * Bk)
             S[key] += (T1 - T2 - T2.T).astype(float)
         if M is not None:
-            _missing_pair_term(S, M, vpost, P, h)
+            _missing_pair_term(S, M, vpost, P, h, _negligible(dtype))
     if not data.has_missing:
         nq = n[0] if n.ndim == 2 else n
         for key, hk in h.items():
@@ -197,11 +199,12 @@ def _missing_pair_term(
     vpost: np.ndarray,
     P: np.ndarray,
     h: dict[tuple[int, int], np.ndarray],
+    eps: float,
 ) -> None:
     """Add Σ_q h_q P_jq P_kq Σ_i w_i π_iq m_ij m_ik, node by node, skipping empty nodes."""
     mass = vpost.sum(axis=0, dtype=np.float64)
     th2 = h[(0, 0)]
-    limit = _NEGLIGIBLE * max(float(mass.sum()), 1.0)
+    limit = eps * max(float(mass.sum()), 1.0)
     for q in np.flatnonzero(mass * (1 + th2) > limit):
         Mv = M * np.sqrt(vpost[:, q])[:, None]
         A = (Mv.T @ Mv).astype(float)
@@ -243,7 +246,7 @@ def _dense(
         n += (M.T @ vpost).astype(float)
         G = np.zeros((X1.shape[0], k * J), dtype=dtype)
         mass = vpost.sum(axis=0, dtype=np.float64)
-        limit = _NEGLIGIBLE * max(float(mass.sum()), 1.0)
+        limit = _negligible(dtype) * max(float(mass.sum()), 1.0)
         for q in np.flatnonzero(mass * (1 + th**2) > limit):
             res = X1 - M * Pd[:, q]
             Sq = np.concatenate([res * D[u, :, q] for u in range(k)], axis=1)

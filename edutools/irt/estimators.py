@@ -12,6 +12,7 @@ The LSAT6 and LSAT7 fits match R's ltm and mirt to the printed digits; see tests
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -36,6 +37,9 @@ Precision = Literal["auto", "double", "single"]
 _SINGLE_ABOVE = 1_000_000
 # Newton polishing needs a full Hessian per step; skip it when one costs more than this.
 _POLISH_BUDGET = 2e10
+# Large data start from EM on a subsample of this many patterns.
+_WARM_START_ABOVE = 100_000
+_WARM_START_ROWS = 20_000
 
 
 def _item_rest_stats(data: ResponseData) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +60,63 @@ def _item_rest_stats(data: ResponseData) -> tuple[np.ndarray, np.ndarray]:
         )
         rpb[j] = cov / den if den > 0 else 0.0
     return p, rpb
+
+
+def _newton_polish(
+    data: ResponseData,
+    spec: ModelSpec,
+    quad: Quadrature,
+    phi: np.ndarray,
+    deriv: Derivatives,
+    tol: float,
+) -> tuple[np.ndarray, Derivatives, bool]:
+    """Newton steps on the exact marginal log-posterior from near the optimum.
+
+    Returns the new point, its derivatives and whether the last Newton step was below
+    ``tol`` (the point is then within ``tol`` of the optimum).
+    """
+    for _ in range(6):
+        try:
+            chol = np.linalg.cholesky(-deriv.hess)
+        except np.linalg.LinAlgError:
+            return phi, deriv, False
+        step = np.linalg.solve(chol.T, np.linalg.solve(chol, deriv.grad))
+        size = float(np.abs(step).max())
+        if size < tol:
+            return phi, deriv, True
+        if size > 0.1:  # not close enough for Newton to be trusted
+            return phi, deriv, False
+        trial = marginal_derivatives(data, spec, phi + step, quad, dtype=np.float64)
+        old = deriv.loglik + spec.log_prior(phi)
+        new = trial.loglik + spec.log_prior(phi + step)
+        if not new >= old - 1e-9 * abs(old):
+            return phi, deriv, False
+        phi, deriv = phi + step, trial
+    return phi, deriv, False
+
+
+def _warm_start(
+    data: ResponseData,
+    spec: ModelSpec,
+    quad: Quadrature,
+    phi0: np.ndarray,
+    dtype: type[np.floating],
+) -> np.ndarray:
+    """Start values from EM on a seeded subsample of patterns: cheap, and close to the MLE."""
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(data.n_patterns, size=_WARM_START_ROWS, replace=False))
+    sub = replace(
+        data,
+        design=data.design[rows],
+        counts=data.counts[rows],
+        inverse=np.arange(rows.size),
+        kept=np.ones(rows.size, dtype=bool),
+    )
+    ones = sub.ones.sum(axis=0)
+    seen = sub.observed.sum(axis=0)
+    if np.any(ones == 0) or np.any(ones == seen):  # an item without variance in the subsample
+        return phi0
+    return run_em(sub, spec, quad, phi0, max_iter=500, tol=1e-4, dtype=dtype).phi
 
 
 class _MML:
@@ -141,31 +202,44 @@ class _MML:
             dtype: type[np.floating] = np.float32
         else:
             dtype = np.float64
+        polish = self._polish_affordable(data, spec)
         p, rpb = _item_rest_stats(data)
         phi0 = self._start(data, quad, spec, p, rpb, dtype)
-        em = run_em(data, spec, quad, phi0, max_iter=self.max_iter, tol=self.tol, dtype=dtype)
+        if data.n_patterns > _WARM_START_ABOVE:
+            phi0 = _warm_start(data, spec, quad, phi0, dtype)
+        # With Newton polishing to follow, EM only has to get close; single precision
+        # cannot resolve parameter changes much below 1e-5.
+        if polish:
+            em_tol = max(self.tol, 1e-4)
+        else:
+            em_tol = max(self.tol, 1e-5) if dtype is np.float32 else self.tol
+        em = run_em(data, spec, quad, phi0, max_iter=self.max_iter, tol=em_tol, dtype=dtype)
+        phi, n_iter, converged = em.phi, em.n_iter, em.converged
+        # The final pass gives the reported log-likelihood and the SEs: in double precision
+        # whenever a pass is affordable, so that loglik, AIC and BIC carry all their digits.
+        deriv = marginal_derivatives(data, spec, phi, quad, dtype=np.float64 if polish else dtype)
+        if polish:
+            phi, deriv, close = _newton_polish(data, spec, quad, phi, deriv, self.tol)
+            if close:
+                converged = True
+            else:  # Newton could not finish the job: EM goes on to the full tolerance
+                em = run_em(data, spec, quad, phi, max_iter=self.max_iter, tol=self.tol)
+                phi, n_iter, converged = em.phi, n_iter + em.n_iter, em.converged
+                deriv = marginal_derivatives(data, spec, phi, quad, dtype=np.float64)
         notes: list[str] = [f"{k} excluded: {v}" for k, v in data.excluded.items()]
-        if not em.converged:
+        if not converged:
             warnings.warn(
-                f"{self.model} EM did not converge in {self.max_iter} iterations; raise max_iter or loosen tol",
+                f"{self.model} EM did not converge in {self.max_iter} iterations; "
+                "raise max_iter or loosen tol",
                 CalibrationWarning,
                 stacklevel=3,
             )
-            notes.append(f"EM stopped after {em.n_iter} iterations without converging")
-        polish = self._polish_affordable(data, spec)
-        # The final pass gives the reported log-likelihood and the SEs: in double precision
-        # whenever a pass is affordable, so that loglik, AIC and BIC carry all their digits.
-        final = np.float64 if polish else dtype
-        deriv = marginal_derivatives(data, spec, em.phi, quad, dtype=final)
-        phi = em.phi
-        if polish:
-            phi, deriv = self._newton_polish(data, spec, quad, phi, deriv)
-        cov = (
-            self._covariance(deriv, spec, notes)
-            if self.compute_se
-            else np.full((spec.n_params,) * 2, np.nan)
-        )
-        return self._calibration(data, spec, quad, phi, cov, deriv.loglik, em, notes)
+            notes.append(f"EM stopped after {n_iter} iterations without converging")
+        if self.compute_se:
+            cov = self._covariance(deriv, spec, notes)
+        else:
+            cov = np.full((spec.n_params,) * 2, np.nan)
+        return self._calibration(data, spec, quad, phi, cov, deriv.loglik, converged, n_iter, notes)
 
     def _start(
         self,
@@ -185,29 +259,6 @@ class _MML:
         else:
             cost = data.n_patterns * 10 * J * J
         return cost < _POLISH_BUDGET
-
-    @staticmethod
-    def _newton_polish(
-        data: ResponseData, spec: ModelSpec, quad: Quadrature, phi: np.ndarray, deriv: Derivatives
-    ) -> tuple[np.ndarray, Derivatives]:
-        """Newton steps on the exact marginal log-posterior from the EM solution."""
-        for _ in range(5):
-            try:
-                chol = np.linalg.cholesky(-deriv.hess)
-            except np.linalg.LinAlgError:
-                break
-            step = np.linalg.solve(chol.T, np.linalg.solve(chol, deriv.grad))
-            if np.abs(step).max() < 1e-10:
-                break
-            if np.abs(step).max() > 0.1:  # far from the optimum: Newton is not to be trusted here
-                break
-            trial = marginal_derivatives(data, spec, phi + step, quad, dtype=np.float64)
-            old = deriv.loglik + spec.log_prior(phi)
-            new = trial.loglik + spec.log_prior(phi + step)
-            if not new >= old - 1e-9 * abs(old):
-                break
-            phi, deriv = phi + step, trial
-        return phi, deriv
 
     @staticmethod
     def _covariance(deriv: Derivatives, spec: ModelSpec, notes: list[str]) -> np.ndarray:
@@ -233,7 +284,8 @@ class _MML:
         phi: np.ndarray,
         cov: np.ndarray,
         loglik: float,
-        em: Any,
+        converged: bool,
+        n_iter: int,
         notes: list[str],
     ) -> Calibration:
         a, d, c = spec.expand(phi)
@@ -251,8 +303,8 @@ class _MML:
             n_params=spec.n_params,
             n_persons=data.n_persons,
             quadrature=quad,
-            converged=bool(em.converged),
-            n_iter=int(em.n_iter),
+            converged=bool(converged),
+            n_iter=int(n_iter),
             excluded=dict(data.excluded),
             notes=tuple(notes),
             c_prior=spec.c_prior,

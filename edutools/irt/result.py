@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edutools.errors import DataError
 from edutools.irt._quadrature import Quadrature
 
 __all__ = ["Calibration"]
@@ -41,6 +42,58 @@ class Calibration:
     excluded: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     c_prior: tuple[float, float] | None = None
+
+    @classmethod
+    def from_parameters(
+        cls,
+        items: list[str],
+        a: Any,
+        *,
+        b: Any = None,
+        d: Any = None,
+        c: Any = None,
+        model: str = "2pl",
+        quadrature: Quadrature | None = None,
+    ) -> Calibration:
+        """A Calibration from known parameters (e.g. published ones), for scoring and fit.
+
+        Give either ``b`` or ``d``; ``c`` only for the 3PL. SEs and the log-likelihood are NaN.
+
+        Example
+        -------
+        >>> cal = Calibration.from_parameters(["Q1", "Q2"], [1.0, 1.5], b=[0.0, 0.5])
+        >>> cal.d.round(2).tolist()
+        [-0.0, -0.75]
+        """
+        from edutools.irt._quadrature import normal_grid
+
+        names = [str(i) for i in items]
+        av = np.broadcast_to(np.asarray(a, dtype=float), (len(names),)).copy()
+        if (b is None) == (d is None):
+            raise DataError("give exactly one of b (difficulty) or d (intercept)")
+        dv = -av * np.asarray(b, dtype=float) if d is None else np.asarray(d, dtype=float)
+        cv = None if c is None else np.asarray(c, dtype=float)
+        for label, arr in (("a", av), ("b or d", dv), ("c", cv)):
+            if arr is not None and arr.shape != (len(names),):
+                raise DataError(f"{label} has {arr.size} values for {len(names)} items")
+        nan = np.full(len(names), np.nan)
+        se = pd.DataFrame(
+            {"a": nan, "b": nan, "d": nan, "c": nan}, index=pd.Index(names, name="item")
+        )
+        return cls(
+            model=model,
+            items=tuple(names),
+            a=av,
+            d=dv,
+            c=cv,
+            se=se,
+            cov=pd.DataFrame(),
+            loglik=float("nan"),
+            n_params=0,
+            n_persons=0,
+            quadrature=quadrature if quadrature is not None else normal_grid(61),
+            method="fixed",
+        )
 
     @property
     def b(self) -> np.ndarray:
