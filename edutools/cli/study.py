@@ -48,6 +48,7 @@ def simulate_command(
     from edutools.survey.data import write_export
     from edutools.survey.simulate import (
         gsp_truth_for_study,
+        instruments_for_study,
         pairwise_truth_for_study,
         simulate_gsp,
         simulate_pairwise,
@@ -70,11 +71,13 @@ def simulate_command(
     elif study is not None:
         from edutools.survey.gsp import GSPDesign
 
+        truth = gsp_truth_for_study(study)
         sim = simulate_gsp(
             n_participants=participants,
-            truth=gsp_truth_for_study(study),
+            truth=truth,
             design=GSPDesign.from_study(study),
             seed=seed,
+            instruments=instruments_for_study(study, truth.traits),
         )
     else:
         sim = simulate_gsp(n_participants=participants, seed=seed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -13,6 +15,8 @@ __all__ = [
     "adjust_pvalues",
     "attribute_table",
     "included_participants",
+    "score_questionnaires",
+    "trait_scores_of",
     "trait_table",
     "zscore",
 ]
@@ -37,20 +41,79 @@ def included_participants(export: StudyExport) -> list[str]:
     return list(p.loc[keep, "participant_id"])
 
 
+def _moderator_subscales(instrument: Any) -> list[Any]:
+    """Subscales that do not contain another subscale's items (a total is not a moderator too)."""
+    sets = {s.id: set(s.items) for s in instrument.subscales}
+    return [
+        s for s in instrument.subscales if not any(o != s.id and sets[o] < sets[s.id] for o in sets)
+    ]
+
+
+def score_questionnaires(questionnaires: pd.DataFrame) -> pd.DataFrame:
+    """Score raw item responses (``questionnaires.csv``) into traits with the instrument files.
+
+    Each instrument named in the ``instrument`` column is loaded from
+    ``edutools/survey/instruments`` and scored with its reverse keys and missing-item rule
+    (:func:`edutools.survey.instruments.scoring.score_instrument`). Subscales that contain
+    another subscale's items (totals) are left out, so the traits are not collinear. A trait is
+    called by its subscale id, prefixed with the instrument id when two instruments share it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``participant_id, trait, score`` (the shape of ``traits.csv``); missing scores dropped.
+    """
+    from edutools.survey.instruments import load_instrument
+    from edutools.survey.instruments.scoring import score_instrument, to_wide
+
+    frames = []
+    for name in sorted(set(questionnaires["instrument"])):
+        instrument = load_instrument(name)
+        wide = to_wide(questionnaires, instrument=name)
+        unknown = sorted(set(wide.columns) - set(instrument.item_ids))
+        if unknown:
+            raise DataError(
+                f"questionnaires.csv: item '{unknown[0]}' is not an item of instrument '{name}'; "
+                f"its items are {', '.join(instrument.item_ids)}"
+            )
+        scored = score_instrument(instrument, wide.reindex(columns=instrument.item_ids))
+        keep = {s.id for s in _moderator_subscales(instrument)}
+        frames.append(scored[scored["subscale"].isin(keep)])
+    if not frames:
+        return pd.DataFrame(columns=["participant_id", "trait", "score"])
+    scores = pd.concat(frames, ignore_index=True)
+    shared = scores.groupby("subscale")["instrument"].nunique()
+    scores["trait"] = [
+        f"{i}_{s}" if shared[s] > 1 else s
+        for i, s in zip(scores["instrument"], scores["subscale"], strict=True)
+    ]
+    out = scores.dropna(subset=["score"])[["participant_id", "trait", "score"]]
+    return out.reset_index(drop=True)
+
+
+def trait_scores_of(export: StudyExport) -> pd.DataFrame:
+    """``traits.csv`` when the export has it, else the scored ``questionnaires.csv``."""
+    if not export.traits.empty or export.questionnaires.empty:
+        return export.traits
+    return score_questionnaires(export.questionnaires)
+
+
 def trait_table(
     export: StudyExport, participants: list[str], traits: list[str] | None = None
 ) -> pd.DataFrame:
     """Wide table of z-scored traits (index participant_id), standardised over ``participants``.
 
-    The scores come from ``traits.csv``. Every included participant needs every requested trait.
+    The scores come from ``traits.csv`` or, without it, from scoring ``questionnaires.csv``.
+    Every included participant needs every requested trait.
     """
-    if export.traits.empty:
+    scores = trait_scores_of(export)
+    if scores.empty:
         if traits:
             raise DataError(
                 f"traits.csv: missing; the analysis asks for traits {', '.join(traits)} but the export has no scored traits"
             )
         return pd.DataFrame(index=pd.Index(participants, name="participant_id"))
-    wide = export.traits.pivot(index="participant_id", columns="trait", values="score")
+    wide = scores.pivot(index="participant_id", columns="trait", values="score")
     wanted = list(wide.columns) if traits is None else traits
     for t in wanted:
         if t not in wide.columns:
@@ -62,7 +125,10 @@ def trait_table(
     if missing.any():
         pid = wide.index[missing][0]
         col = wide.columns[wide.loc[pid].isna()][0]
-        raise DataError(f"traits.csv: participant '{pid}' has no score for trait '{col}'")
+        raise DataError(
+            f"traits.csv: participant '{pid}' has no score for trait '{col}' (too many unanswered items?); "
+            "drop the participant or choose other traits"
+        )
     return pd.DataFrame({t: zscore(wide[t], t) for t in wanted}, index=wide.index)
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from edutools.errors import DataError, StudyError
 from edutools.survey import plots
 from edutools.survey.data import StudyExport, read_export
-from edutools.survey.models_common import CORRECTIONS, included_participants
+from edutools.survey.models_common import CORRECTIONS, included_participants, trait_scores_of
 
 __all__ = ["AnalysisOptions", "AnalysisReport", "analyze_export", "markdown_table"]
 
@@ -54,6 +54,9 @@ class AnalysisOptions:
     attributes : dict, optional
         User attributes (attributes.csv): name -> levels (categorical, reference first) or None
         (numeric or sorted categorical). Default: all attributes in the export.
+    traits : tuple of str, optional
+        Traits used as moderators (default: every trait in traits.csv, or every non-total
+        subscale of the scored questionnaires).
     """
 
     burn_in: int = 4
@@ -65,6 +68,7 @@ class AnalysisOptions:
     features: tuple[str, ...] | None = None
     ties: Literal["drop", "half"] = "drop"
     attributes: dict[str, list[str] | None] | None = None
+    traits: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.correction not in CORRECTIONS:
@@ -164,7 +168,7 @@ def _pairwise(export: StudyExport, options: AnalysisOptions, w: _Writer) -> list
     requested = (
         options.attributes if options.attributes is not None else {a: None for a in sorted(present)}
     )
-    trait_names = set(export.traits["trait"])
+    trait_names = set(trait_scores_of(export)["trait"])
     missing = [a for a in requested if a not in present and a not in trait_names]
     if missing:
         raise DataError(
@@ -172,9 +176,13 @@ def _pairwise(export: StudyExport, options: AnalysisOptions, w: _Writer) -> list
         )
     attrs = {a: lv for a, lv in requested.items() if a in present}
     features = list(options.features) if options.features is not None else None
-    data = pairwise_trials(export, features=features, ties=options.ties, attributes=attrs)
+    traits = (
+        list(options.traits) if options.traits is not None else sorted(trait_names - set(attrs))
+    )
+    data = pairwise_trials(
+        export, features=features, traits=traits, ties=options.ties, attributes=attrs
+    )
     feats = features or sorted(set(export.styles["feature"]))
-    traits = sorted(trait_names)
     groups = [a for a in attrs if isinstance(data[a].dtype, pd.CategoricalDtype)]
     numeric = [a for a in attrs if a not in groups]
     if data["population"].nunique() > 1:
@@ -276,8 +284,12 @@ def _gsp(export: StudyExport, options: AnalysisOptions, w: _Writer) -> list[str]
         preferred_points,
     )
 
-    data = gsp_trials(export)
-    traits = sorted(set(export.traits["trait"]))
+    traits = (
+        list(options.traits)
+        if options.traits is not None
+        else sorted(set(trait_scores_of(export)["trait"]))
+    )
+    data = gsp_trials(export, traits=traits)
     alpha = 1 - options.confidence
     points = preferred_points(
         data, burn_in=options.burn_in, method=options.preferred_point, traits=traits

@@ -14,7 +14,7 @@ the planted values, named as the analysis names its estimates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ __all__ = [
     "PairwiseTruth",
     "SimulatedStudy",
     "gsp_truth_for_study",
+    "instruments_for_study",
     "pairwise_truth_for_study",
     "simulate_gsp",
     "simulate_pairwise",
@@ -97,6 +98,101 @@ def trait_scores(
     return np.clip(np.rint(raw), low, high).mean(axis=1)
 
 
+def _questionnaire_items(
+    rng: np.random.Generator, ids: np.ndarray, instrument_id: str, latent: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """Likert answers to every item of an instrument from one latent normal per subscale.
+
+    An item follows the smallest subscale that contains it (a total contains its parts); a
+    reverse-keyed item of that subscale runs against its latent. Subscales not in ``latent``
+    get an independent latent of their own.
+    """
+    from edutools.survey.instruments import load_instrument
+
+    inst = load_instrument(instrument_id)
+    lo, hi = inst.scale.min, inst.scale.max
+    mid, spread = (lo + hi) / 2, (hi - lo) / 4
+    owner = {}
+    for s in sorted(inst.subscales, key=lambda s: -len(s.items)):
+        for item in s.items:
+            owner[item] = s
+    rows = []
+    n = len(ids)
+    for item in inst.item_ids:
+        sub = owner.get(item)
+        if sub is None:
+            values = rng.integers(int(lo), int(hi) + 1, n).astype(float)
+        else:
+            if sub.id not in latent:
+                latent[sub.id] = rng.normal(size=n)
+            sign = -1.0 if item in sub.reverse else 1.0
+            raw = mid + sign * spread * 1.2 * latent[sub.id] + rng.normal(0.0, spread * 0.8, n)
+            values = np.clip(np.rint(raw), lo, hi)
+        rows.append(
+            pd.DataFrame(
+                {"participant_id": ids, "instrument": inst.id, "item": item, "response": values}
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def _simulate_traits(
+    rng: np.random.Generator,
+    people: pd.DataFrame,
+    traits: tuple[str, ...],
+    instruments: dict[str, str] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """Trait scores (traits.csv) or raw questionnaires, and z-scores over passing participants.
+
+    Without ``instruments`` each trait is a 2-item scale mean (:func:`trait_scores`). With
+    ``instruments`` (trait -> instrument id with a subscale of that name) every listed
+    instrument is answered item by item and scored exactly as the analysis scores it; the
+    returned z-scores cover every trait the analysis will see (unplanted ones too).
+    """
+    from edutools.survey.models_common import score_questionnaires
+
+    ids = people["participant_id"].to_numpy()
+    passed = people["attention_passed"].to_numpy(bool)
+    empty_q = pd.DataFrame(columns=["participant_id", "instrument", "item", "response"])
+    if instruments is None:
+        scores = {t: trait_scores(rng, len(ids)) for t in traits}
+        table = pd.DataFrame(
+            [
+                {"participant_id": pid, "trait": t, "score": scores[t][i]}
+                for i, pid in enumerate(ids)
+                for t in traits
+            ],
+            columns=["participant_id", "trait", "score"],
+        )
+        questionnaires = empty_q
+    else:
+        unmapped = [t for t in traits if t not in instruments]
+        if unmapped:
+            raise StudyError(
+                f"trait '{unmapped[0]}' has no instrument; map every trait to an instrument"
+            )
+        latents: dict[str, dict[str, np.ndarray]] = {}
+        for t, inst in instruments.items():
+            latents.setdefault(inst, {})[t] = rng.normal(size=len(ids))
+        questionnaires = pd.concat(
+            [_questionnaire_items(rng, ids, inst, latents[inst]) for inst in sorted(latents)],
+            ignore_index=True,
+        )
+        table = score_questionnaires(questionnaires)
+        missing = sorted(set(traits) - set(table["trait"]))
+        if missing:
+            raise StudyError(
+                f"trait '{missing[0]}' is not a scored subscale of {', '.join(sorted(latents))}"
+            )
+    wide = table.pivot(index="participant_id", columns="trait", values="score").reindex(ids)
+    z = {}
+    for t in wide.columns:
+        col = np.zeros(len(ids))
+        col[passed] = zscore(wide.loc[passed, t], t).to_numpy()
+        z[str(t)] = col
+    return (table if instruments is None else table.iloc[0:0]), questionnaires, z
+
+
 def _participants(
     rng: np.random.Generator, n: int, populations: dict[str, float], fail_rate: float
 ) -> pd.DataFrame:
@@ -123,6 +219,7 @@ def simulate_pairwise(
     tie_rate: float = 0.05,
     attention_fail_rate: float = 0.05,
     seed: int = 0,
+    instruments: dict[str, str] | None = None,
 ) -> SimulatedStudy:
     """Simulate a Study 1 export (pairwise choices) with planted style effects.
 
@@ -147,6 +244,10 @@ def simulate_pairwise(
         Probabilities of a tie and of failing the attention check.
     seed : int
         Seed of ``np.random.default_rng``.
+    instruments : dict, optional
+        Trait -> instrument id (e.g. ``{"trust": "trust_automation"}``): participants then
+        answer whole questionnaires (questionnaires.csv) instead of having trait scores, and
+        the planted effects act on the scores the analysis computes from them.
 
     Returns
     -------
@@ -204,26 +305,15 @@ def simulate_pairwise(
     z = np.column_stack([zscore(pd.Series(raw[f]), f).to_numpy() for f in features])
 
     people = _participants(rng, n_participants, truth.populations, attention_fail_rate)
-    scores = {t: trait_scores(rng, n_participants) for t in truth.traits}
-    traits = pd.DataFrame(
-        [
-            {"participant_id": pid, "trait": t, "score": scores[t][i]}
-            for i, pid in enumerate(people["participant_id"])
-            for t in truth.traits
-        ],
-        columns=["participant_id", "trait", "score"],
-    )
+    traits, questionnaires, ztraits = _simulate_traits(rng, people, truth.traits, instruments)
     passed = people["attention_passed"].to_numpy()
-    ztraits = {t: np.full(n_participants, np.nan) for t in truth.traits}
-    for t in truth.traits:
-        ztraits[t][passed] = zscore(pd.Series(scores[t][passed]), t).to_numpy()
 
     # per-participant weight of each feature difference
     slope = np.tile(np.array([truth.effects[f] for f in features]), (n_participants, 1))
     for (f, p), v in truth.population_effects.items():
         slope[:, features.index(f)] += v * (people["population"].to_numpy() == p)
     for (f, t), v in truth.moderation.items():
-        slope[:, features.index(f)] += v * np.nan_to_num(ztraits[t])
+        slope[:, features.index(f)] += v * ztraits[t]
 
     n_trials = n_participants * trials_per_participant
     who = np.repeat(np.arange(n_participants), trials_per_participant)
@@ -263,7 +353,7 @@ def simulate_pairwise(
         attributes=pd.DataFrame(attr_rows, columns=["participant_id", "attribute", "value"]),
         participants=people,
         trials=trials,
-        questionnaires=pd.DataFrame(columns=["participant_id", "instrument", "item", "response"]),
+        questionnaires=questionnaires,
         traits=traits,
         responses=responses,
         styles=styles,
@@ -277,7 +367,7 @@ def simulate_pairwise(
                 planted[f"{f}:{truth.population_attribute}{p}"] = truth.population_effects.get(
                     (f, p), 0.0
                 )
-        for t in truth.traits:
+        for t in sorted(ztraits):
             planted[f"{f}:{t}"] = truth.moderation.get((f, t), 0.0)
     return SimulatedStudy(
         export=export,
@@ -332,6 +422,7 @@ def simulate_gsp(
     design: Any = None,
     attention_fail_rate: float = 0.05,
     seed: int = 0,
+    instruments: dict[str, str] | None = None,
 ) -> SimulatedStudy:
     """Simulate a Study 2 export: simulated participants drive the GSP engine.
 
@@ -353,6 +444,8 @@ def simulate_gsp(
         Its dimensions must be the truth's.
     attention_fail_rate : float
     seed : int
+    instruments : dict, optional
+        Trait -> instrument id; see :func:`simulate_pairwise`.
 
     Returns
     -------
@@ -388,11 +481,8 @@ def simulate_gsp(
         )
     rng = np.random.default_rng(seed)
     people = _participants(rng, n_participants, {}, attention_fail_rate)
-    scores = {t: trait_scores(rng, n_participants) for t in truth.traits}
+    traits, questionnaires, z = _simulate_traits(rng, people, truth.traits, instruments)
     passed = people["attention_passed"].to_numpy()
-    z = {t: np.zeros(n_participants) for t in truth.traits}
-    for t in truth.traits:
-        z[t][passed] = zscore(pd.Series(scores[t][passed]), t).to_numpy()
     ideal = np.array([[truth.means[d] for d in names]] * n_participants, dtype=float)
     for (d, t), v in truth.moderation.items():
         ideal[:, names.index(d)] += v * z[t]
@@ -401,8 +491,7 @@ def simulate_gsp(
     prompt -= prompt.mean(axis=0)
     item_row = {b: k for k, b in enumerate(design.base_items)}
 
-    shared = InMemoryGSP(design, clock=lambda: 0.0)
-    engines = []
+    engine = InMemoryGSP(design, clock=lambda: 0.0)
     for i, pid in enumerate(people["participant_id"]):
         temperature = truth.temperature if passed[i] else 1e6
         responders = {
@@ -413,20 +502,10 @@ def simulate_gsp(
             )
             for b, k in item_row.items()
         }
-        engine = shared
-        if design.chain_type == "within":
-            # Within chains never mix participants, so a private engine per participant runs
-            # the same rules; rotating the base items reproduces the shared engine's round
-            # robin over items (its cost grows with the number of all chains).
-            shift = (i * design.chains_per_participant) % len(design.base_items)
-            items = design.base_items[shift:] + design.base_items[:shift]
-            engine = InMemoryGSP(replace(design, base_items=items), clock=lambda: 0.0)
-            engines.append(engine)
         engine.join(pid)
         while (trial := engine.next_trial(pid)) is not None:
             engine.submit(pid, trial, responders[trial.base_item](trial))
-    engines = engines or [shared]
-    raw_trials = pd.concat([e.trials_frame() for e in engines], ignore_index=True)
+    raw_trials = engine.trials_frame()
     trials = pd.DataFrame(
         {
             "participant_id": raw_trials["participant"],
@@ -441,19 +520,11 @@ def simulate_gsp(
             "rt_ms": None,
         }
     )
-    nodes = pd.concat([e.nodes_frame() for e in engines], ignore_index=True).melt(
+    nodes = engine.nodes_frame().melt(
         id_vars=["chain", "node"], value_vars=names, var_name="dimension", value_name="value"
     )
     nodes = nodes.rename(columns={"chain": "chain_id"}).sort_values(
         ["chain_id", "node", "dimension"]
-    )
-    traits = pd.DataFrame(
-        [
-            {"participant_id": pid, "trait": t, "score": scores[t][i]}
-            for i, pid in enumerate(people["participant_id"])
-            for t in truth.traits
-        ],
-        columns=["participant_id", "trait", "score"],
     )
     people = people.assign(population="")
     export = StudyExport(
@@ -466,7 +537,7 @@ def simulate_gsp(
         ),
         participants=people,
         trials=trials,
-        questionnaires=pd.DataFrame(columns=["participant_id", "instrument", "item", "response"]),
+        questionnaires=questionnaires,
         traits=traits,
         responses=pd.DataFrame(columns=["response_id", "prompt_id", "text"]),
         styles=pd.DataFrame(columns=["response_id", "feature", "value"]),
@@ -474,7 +545,7 @@ def simulate_gsp(
     )
     planted = {(d, "(Intercept)"): truth.means[d] for d in names}
     for d in names:
-        for t in truth.traits:
+        for t in sorted(z):
             planted[(d, t)] = truth.moderation.get((d, t), 0.0)
     return SimulatedStudy(
         export=export,
@@ -559,3 +630,16 @@ def gsp_truth_for_study(
         prompt_sd=0.03 * span,
         temperature=temperature,
     )
+
+
+def instruments_for_study(study: Any, traits: tuple[str, ...]) -> dict[str, str] | None:
+    """Trait -> instrument of the study that has a subscale of that name; None unless all map."""
+    from edutools.survey.instruments import load_instrument
+
+    mapping: dict[str, str] = {}
+    for use in study.instruments:
+        inst = load_instrument(use.id)
+        for t in traits:
+            if t not in mapping and any(s.id == t for s in inst.subscales):
+                mapping[t] = inst.id
+    return mapping if set(mapping) == set(traits) else None
