@@ -1,0 +1,343 @@
+"""Exporters: structure, escaping and select-all weights of GIFT, Moodle XML, QTI and CSV."""
+
+from __future__ import annotations
+
+import csv
+import doctest
+import importlib
+import io
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from edutools import export
+from edutools.errors import DataError
+from edutools.export._common import MOODLE_FRACTIONS, moodle_fraction, option_weights, percent
+from edutools.export.gift import escape
+from edutools.schema import Form, Item, ItemBank, Option, Provenance
+
+NASTY = 'Water {moves} = osmosis ~ "fast" #1: a\\b <script>alert(1)</script> & ]]> end'
+QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+CP = "{http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1}"
+
+
+def item(
+    id: str,
+    form: Form,
+    keys: set[int],
+    k: int = 4,
+    *,
+    texts: list[str] | None = None,
+    status: str = "draft",
+) -> Item:
+    texts = texts or [f"Statement {id} number {i}" for i in range(k)]
+    return Item(
+        id=id,
+        source="local",
+        concept_id="osmosis" if id.startswith("a") else "enzymes",
+        question_id="q1",
+        form=form,
+        stem=f"Stem of {id}: which is right?",
+        options=[Option(text=t, is_key=i in keys) for i, t in enumerate(texts)],
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def bank() -> ItemBank:
+    return ItemBank(
+        course_id="bio 101",
+        items=[
+            item("a1", "correct_key", {2}, texts=[NASTY, "Plain option", "The key", "Other"]),
+            item("a2", "foil_key", {0}),
+            item("b1", "select_all", {0, 2, 3}),
+            item("b2", "select_all", {1}, k=5),
+            item("b3", "correct_key", {0}, status="rejected"),
+        ],
+        run=Provenance(engine="local"),
+    )
+
+
+@pytest.mark.parametrize("name", ["_common", "gift", "moodle_xml", "qti", "csv", "__init__"])
+def test_docstring_examples_run(name: str) -> None:
+    module = importlib.import_module(
+        "edutools.export" if name == "__init__" else f"edutools.export.{name}"
+    )
+    assert doctest.testmod(module).failed == 0
+
+
+# --------------------------------------------------------------------------- weights
+
+
+@pytest.mark.parametrize(
+    ("keys", "k", "key_weight", "wrong_weight"),
+    [
+        pytest.param(1, 4, 1.0, -0.3333333, id="1-of-4"),
+        pytest.param(2, 4, 0.5, -0.5, id="2-of-4"),
+        pytest.param(3, 4, 0.3333333, -1.0, id="3-of-4"),
+        pytest.param(3, 10, 0.3333333, -0.1428571, id="3-of-10"),
+        pytest.param(6, 7, 0.1666667, -1.0, id="6-of-7"),
+        pytest.param(9, 10, 0.1111111, -1.0, id="9-of-10"),
+    ],
+)
+def test_select_all_weights_are_moodle_fractions(
+    keys: int, k: int, key_weight: float, wrong_weight: float
+) -> None:
+    weights = option_weights(item("x", "select_all", set(range(keys)), k=k))
+    assert weights == [key_weight] * keys + [wrong_weight] * (k - keys)
+    assert all(w in MOODLE_FRACTIONS for w in weights)
+    assert sum(w for w in weights if w > 0) == pytest.approx(1.0, abs=1e-6)
+    assert sum(w for w in weights if w < 0) == pytest.approx(-1.0, abs=1e-6)
+
+
+def test_moodle_fraction_and_percent() -> None:
+    assert moodle_fraction(0.34) == 0.3333333
+    assert moodle_fraction(-0.26) == -0.25
+    assert [percent(f) for f in (1.0, 0.8333333, -0.1428571, 0.05)] == [
+        "100",
+        "83.33333",
+        "-14.28571",
+        "5",
+    ]
+
+
+# --------------------------------------------------------------------------- GIFT
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        pytest.param("a~b", "a\\~b", id="tilde"),
+        pytest.param("a=b", "a\\=b", id="equals"),
+        pytest.param("#1", "\\#1", id="hash"),
+        pytest.param("{x}", "\\{x\\}", id="braces"),
+        pytest.param("a: b", "a\\: b", id="colon"),
+        pytest.param("a\\b", "a\\\\b", id="backslash"),
+        pytest.param("line\nnext", "line\\nnext", id="newline"),
+        pytest.param("plain text", "plain text", id="plain"),
+    ],
+)
+def test_gift_escape(raw: str, escaped: str) -> None:
+    assert escape(raw) == escaped
+
+
+def _gift_unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+
+
+def _gift_questions(text: str) -> list[str]:
+    return [b for b in text.split("\n\n") if b.lstrip().startswith("//")]
+
+
+def test_gift_structure_and_escaping(bank: ItemBank) -> None:
+    text = export.to_gift(bank)
+    questions = _gift_questions(text)
+    assert len(questions) == 4  # the rejected item stays out
+    assert text.count("$CATEGORY: $course$/top/edutools/bio_101/") == 2
+    first = questions[0]
+    body = first.split("{\n", 1)[1].rsplit("\n}", 1)[0]
+    # no unescaped special character inside an answer: every ~ = # { } : is preceded by \
+    for line in body.splitlines():
+        answer = line.strip()[1:]
+        assert not re.search(r"(?<!\\)(?:\\\\)*[~=#{}:]", answer), line
+    nasty_line = next(line for line in body.splitlines() if "script" in line)
+    assert _gift_unescape(nasty_line.strip()[1:]) == (
+        '<p>Water {moves} = osmosis ~ "fast" #1: a\\b &lt;script&gt;alert(1)&lt;/script&gt; &amp; ]]&gt; end</p>'
+    )
+    assert sum(line.strip().startswith("=") for line in body.splitlines()) == 1
+
+
+def test_gift_select_all_weights(bank: ItemBank) -> None:
+    questions = _gift_questions(export.to_gift(bank))
+    select = [q for q in questions if "select_all" in q.splitlines()[0]]
+    assert len(select) == 2
+    for q in select:
+        weights = [float(w) for w in re.findall(r"^\s*~%(-?[\d.]+)%", q, flags=re.M)]
+        assert "=" not in "".join(line.strip()[:1] for line in q.splitlines()[2:])  # no "=" answers
+        assert sum(w for w in weights if w > 0) == pytest.approx(100, abs=1e-3)
+        assert sum(w for w in weights if w < 0) == pytest.approx(-100, abs=1e-3)
+        assert all(
+            w / 100 in MOODLE_FRACTIONS or round(w / 100, 7) in MOODLE_FRACTIONS for w in weights
+        )
+
+
+# --------------------------------------------------------------------------- Moodle XML
+
+
+def test_moodle_xml_structure(bank: ItemBank) -> None:
+    root = ET.fromstring(export.to_moodle_xml(bank))
+    assert root.tag == "quiz"
+    questions = root.findall("question[@type='multichoice']")
+    assert [q.findtext("name/text") for q in questions] == ["a1", "a2", "b1", "b2"]
+    assert len(root.findall("question[@type='category']")) == 2
+    for q in questions:
+        for tag in (
+            "questiontext/text",
+            "single",
+            "shuffleanswers",
+            "answernumbering",
+            "defaultgrade",
+        ):
+            assert q.find(tag) is not None, tag
+        assert q.findtext("shuffleanswers") == "true"
+        assert len(q.findall("answer")) in (4, 5)
+    by_name = {q.findtext("name/text"): q for q in questions}
+    assert by_name["a1"].findtext("single") == "true"
+    assert [a.get("fraction") for a in by_name["a1"].findall("answer")] == ["0", "0", "100", "0"]
+    # student text comes back exactly, as escaped HTML: no live markup
+    first = by_name["a1"].findall("answer")[0].findtext("text")
+    assert (
+        first
+        == '<p>Water {moves} = osmosis ~ "fast" #1: a\\b &lt;script&gt;alert(1)&lt;/script&gt; &amp; ]]&gt; end</p>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "fractions"),
+    [
+        pytest.param("b1", ["33.33333", "-100", "33.33333", "33.33333"], id="3-keys"),
+        pytest.param("b2", ["-25", "100", "-25", "-25", "-25"], id="1-key-of-5"),
+    ],
+)
+def test_moodle_xml_select_all(bank: ItemBank, name: str, fractions: list[str]) -> None:
+    root = ET.fromstring(export.to_moodle_xml(bank))
+    q = next(
+        q for q in root.findall("question[@type='multichoice']") if q.findtext("name/text") == name
+    )
+    assert q.findtext("single") == "false"
+    got = [a.get("fraction") for a in q.findall("answer")]
+    assert got == fractions
+    values = [float(f) / 100 for f in got]
+    assert all(round(v, 7) in MOODLE_FRACTIONS for v in values)
+    assert sum(v for v in values if v > 0) == pytest.approx(1, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- QTI
+
+
+def _qti(bank: ItemBank) -> tuple[ET.Element, ET.Element, list[str]]:
+    archive = zipfile.ZipFile(io.BytesIO(export.to_qti_zip(bank)))
+    names = archive.namelist()
+    manifest = ET.fromstring(archive.read("imsmanifest.xml"))
+    href = manifest.find(f"{CP}resources/{CP}resource/{CP}file").get("href")  # type: ignore[union-attr]
+    assert href in names
+    return manifest, ET.fromstring(archive.read(href)), names
+
+
+def test_qti_package(bank: ItemBank) -> None:
+    manifest, assessment, names = _qti(bank)
+    assert sorted(names) == sorted([n for n in names if n.endswith(".xml")])
+    assert len(names) == 2
+    resource = manifest.find(f"{CP}resources/{CP}resource")
+    assert resource is not None
+    assert resource.get("type") == "imsqti_xmlv1p2"
+    assert assessment.tag == f"{QTI}questestinterop"
+    test = assessment.find(f"{QTI}assessment")
+    assert test is not None
+    assert resource.get("identifier") == test.get("ident")
+    items = test.findall(f"{QTI}section/{QTI}item")
+    assert [i.get("title") for i in items] == ["a1", "a2", "b1", "b2"]
+    assert len({i.get("ident") for i in items}) == 4
+    for node in items:
+        lid = node.find(f"{QTI}presentation/{QTI}response_lid")
+        assert lid is not None
+        labels = [
+            lab.get("ident") for lab in lid.findall(f"{QTI}render_choice/{QTI}response_label")
+        ]
+        assert len(set(labels)) == len(labels) >= 4
+        assert node.find(f"{QTI}resprocessing/{QTI}outcomes/{QTI}decvar") is not None
+        qtype = node.find(
+            f".//{QTI}qtimetadatafield[{QTI}fieldlabel='question_type']/{QTI}fieldentry"
+        )
+        assert qtype is not None
+        if node.get("title", "").startswith("b"):
+            assert lid.get("rcardinality") == "Multiple"
+            assert qtype.text == "multiple_answers_question"
+        else:
+            assert lid.get("rcardinality") == "Single"
+            assert qtype.text == "multiple_choice_question"
+
+
+def test_qti_scoring_and_text(bank: ItemBank) -> None:
+    _, assessment, _ = _qti(bank)
+    items = {i.get("title"): i for i in assessment.iter(f"{QTI}item")}
+    single = items["a1"]
+    labels = [lab.get("ident") for lab in single.iter(f"{QTI}response_label")]
+    key = single.find(f"{QTI}resprocessing/{QTI}respcondition/{QTI}conditionvar/{QTI}varequal")
+    assert key is not None
+    assert key.text == labels[2]
+    mattext = next(single.iter(f"{QTI}response_label")).find(f"{QTI}material/{QTI}mattext")
+    assert mattext is not None
+    assert mattext.get("texttype") == "text/html"
+    assert "&lt;script&gt;" in (mattext.text or "")
+    multi = items["b1"]
+    labels = [lab.get("ident") for lab in multi.iter(f"{QTI}response_label")]
+    both = multi.find(f"{QTI}resprocessing/{QTI}respcondition/{QTI}conditionvar/{QTI}and")
+    assert both is not None
+    required = [v.text for v in both.findall(f"{QTI}varequal")]
+    excluded = [v.text for v in both.findall(f"{QTI}not/{QTI}varequal")]
+    assert required == [labels[0], labels[2], labels[3]]
+    assert excluded == [labels[1]]
+
+
+def test_qti_is_reproducible(bank: ItemBank) -> None:
+    assert export.to_qti_zip(bank) == export.to_qti_zip(bank)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def test_csv_rows_keys_and_formula_guard(bank: ItemBank) -> None:
+    guarded = bank.model_copy(
+        update={
+            "items": [
+                item("a9", "correct_key", {1}, texts=['=HYPERLINK("x")', "ok", "-5 degrees", "@me"])
+            ]
+        }
+    )
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(guarded))))
+    assert rows[0]["option_a"] == '\'=HYPERLINK("x")'
+    assert rows[0]["option_c"] == "'-5 degrees"
+    assert rows[0]["key"] == "B"
+    raw = list(csv.DictReader(io.StringIO(export.to_csv(guarded, formula_guard=False))))
+    assert raw[0]["option_a"] == '=HYPERLINK("x")'
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(bank))))
+    assert [r["id"] for r in rows] == ["a1", "a2", "b1", "b2"]
+    assert rows[0]["option_a"] == NASTY  # commas, quotes and braces survive the round trip
+    assert rows[2]["key"] == "A;C;D"
+    assert rows[3]["option_e"] != ""
+    assert rows[0]["option_e"] == ""
+
+
+# --------------------------------------------------------------------------- write
+
+
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_write_every_format(bank: ItemBank, tmp_path: Path, fmt: str) -> None:
+    out = export.write(bank, fmt, tmp_path / "sub" / f"quiz{export.SUFFIXES[fmt]}")
+    assert out.exists()
+    assert out.read_bytes() == export.render(bank, fmt)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "make_bank", "message"),
+    [
+        pytest.param("pdf", lambda b: b, "unknown export format 'pdf'", id="unknown-format"),
+        pytest.param(
+            "gift",
+            lambda b: b.model_copy(
+                update={"items": [i for i in b.items if i.status == "rejected"]}
+            ),
+            "no items to export",
+            id="all-rejected",
+        ),
+    ],
+)
+def test_write_errors(
+    bank: ItemBank, tmp_path: Path, fmt: str, make_bank: object, message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        export.write(make_bank(bank), fmt, tmp_path / "x")  # type: ignore[operator]
