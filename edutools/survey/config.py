@@ -372,16 +372,39 @@ class Completion(_Model):
 
 
 class TransferSettings(_Model):
-    """Style transfer: which prompt files rewrite and judge responses."""
+    """Style transfer: the prompt files that rewrite and judge, and the validation thresholds."""
 
-    prompt: Key = Field("style_transfer", description="Template stem in prompts/.")
-    judge_prompt: Key = Field("style_judge", description="Template stem of the LLM judge.")
-    temperature: float = Field(0.0, ge=0, le=2)
+    prompt: Key = Field(
+        "style_transfer", description="Rewrite prompt: a template stem in prompts/."
+    )
+    judge_prompt: Key = Field(
+        "style_judge", description="LLM-judge prompt: a template stem in prompts/."
+    )
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    validation_measures: dict[Name, str] = Field(
+        default_factory=dict,
+        description="Per dimension, the measured column the validation correlates with the "
+        "target level: a style feature, judge_<dimension>, or either with a leading '-' to "
+        "reverse it (e.g. certainty: -hedge_rate). Default: judge_<dimension>.",
+    )
     min_similarity: float = Field(
         0.35,
         ge=0,
         le=1,
-        description="Rewrites less similar than this to their base are flagged as content drift.",
+        description="Rewrites whose content similarity to their base is below this are flagged.",
+    )
+    max_leakage: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="|Spearman rho| above this between one dimension's target and another "
+        "dimension's measure is reported as leakage.",
+    )
+    max_judge_error: float = Field(
+        1.0,
+        gt=0,
+        description="A rewrite whose judge rating misses its target by more than this is "
+        "flagged off target.",
     )
 
 
@@ -448,9 +471,22 @@ class StudyDefinition(_Model):
                     )
         if self.design == "pairwise" and self.pairwise is None:
             raise _KeyProblemError(["pairwise"], "required when design is 'pairwise'")
-        if self.pairwise is not None:
-            from edutools.survey.styles import FEATURES
+        from edutools.survey.styles import FEATURES
 
+        measurable = [*FEATURES, *(f"judge_{n}" for n in names)]
+        for dim, measure in self.transfer.validation_measures.items():
+            if dim not in names:
+                raise _KeyProblemError(
+                    ["transfer", "validation_measures", dim],
+                    f"unknown dimension; defined: {', '.join(names)}",
+                )
+            if measure.removeprefix("-") not in measurable:
+                raise _KeyProblemError(
+                    ["transfer", "validation_measures", dim],
+                    f"unknown measure {measure!r}; valid: {', '.join(measurable)} "
+                    "(optionally with a leading '-')",
+                )
+        if self.pairwise is not None:
             valid = [*FEATURES, *(f"judge_{n}" for n in names)]
             for i, feature in enumerate(self.pairwise.features):
                 if feature not in valid:

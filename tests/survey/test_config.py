@@ -183,6 +183,16 @@ _DELETE = object()
             id="pairwise-needs-settings",
         ),
         pytest.param(
+            _set("transfer.validation_measures.verbosity", "length"),
+            "study.yaml: transfer.validation_measures.verbosity: unknown measure 'length'",
+            id="unknown-validation-measure",
+        ),
+        pytest.param(
+            _set("transfer.validation_measures.tone", "n_words"),
+            "study.yaml: transfer.validation_measures.tone: unknown dimension",
+            id="validation-measure-unknown-dimension",
+        ),
+        pytest.param(
             _set("gsp.reverse_probability", "often"),
             "study.yaml: gsp.reverse_probability: expected a float (got 'often')",
             id="type",
