@@ -1,6 +1,7 @@
 """Page registry for the Streamlit app.
 
-Every staff page sits behind :func:`edutools.app.auth.guard`.
+A participant link (``?study=...``) shows the participant page alone, with navigation hidden;
+every other page is a staff page behind :func:`edutools.app.auth.guard`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from edutools.app import auth, resources
-from edutools.app.pages import course
+from edutools.app.pages import course, participant
+
+PARTICIPANT_PARAM = "study"
 
 
 def _staff(render, title: str, url_path: str, icon: str, default: bool = False) -> st.Page:  # type: ignore[no-untyped-def]
@@ -23,8 +26,18 @@ def _staff(render, title: str, url_path: str, icon: str, default: bool = False) 
 
 def main() -> None:
     """Build the navigation and run the selected page."""
+    participate = st.Page(
+        participant.render, title="Study", url_path="participate", visibility="hidden"
+    )
+    if PARTICIPANT_PARAM in st.query_params:
+        # A study link shows the participant page alone, without navigation.
+        st.set_page_config(page_title="Study", page_icon="📝", layout="centered")
+        st.navigation([participate], position="hidden").run()
+        return
     st.set_page_config(page_title="edutools", page_icon="📝", layout="wide")
     pages = {
+        # Registered (hidden) so a study link that lost its parameters still resolves.
+        "": [participate],
         "Instructor": [
             _staff(course.render, "Course", "course", ":material/school:", default=True),
         ],

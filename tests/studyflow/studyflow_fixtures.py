@@ -32,6 +32,10 @@ def small_study_dict(
         d["levels"] = [lv for lv in d["levels"] if lv["value"] in (1, 3, 5)]
         dims.append(d)
     data["dimensions"] = dims
+    kept = {d["name"] for d in dims}
+    measures = data.get("transfer", {}).get("validation_measures")
+    if measures:
+        data["transfer"]["validation_measures"] = {k: v for k, v in measures.items() if k in kept}
     data["base_items"] = data["base_items"][:2]
     data["instruments"] = [{"id": i, "position": "after_task"} for i in instruments]
     data["gsp"].update(chains_per_participant=1, max_nodes_per_chain=nodes, burn_in_nodes=1, seed=7)

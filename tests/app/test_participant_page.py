@@ -1,0 +1,127 @@
+"""AppTest of the participant page: a whole session through the UI, reloads and repeats."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from edutools.settings import Settings
+from edutools.store import Store
+from edutools.studyflow import load_bundle, register_study
+from edutools.studyflow.plan import FlowOptions
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "studyflow"))
+from studyflow_fixtures import write_small_study
+
+
+@pytest.fixture
+def study_store(tmp_path: Path) -> Store:
+    """The app's own store (from the environment) with the small study registered."""
+    store = Store.from_settings(Settings.from_env())
+    study, stimuli = load_bundle(write_small_study(tmp_path / "study"))
+    # No minimum reading time: AppTest clicks faster than any participant.
+    register_study(store, study, stimuli, FlowOptions(min_response_seconds=0))
+    return store
+
+
+def _open(app: Callable[..., AppTest], pid: str) -> AppTest:
+    return app(study="test-gsp-v1", PROLIFIC_PID=pid, STUDY_ID="abc", SESSION_ID="s1").run()
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def _answer(at: AppTest) -> AppTest:
+    """Answer whatever step is shown."""
+    labels = [b.label for b in at.button]
+    if any(b.label.startswith("I have read") for b in at.button):
+        return _click(at, next(x for x in labels if x.startswith("I have read")))
+    if "Start" in labels:
+        return _click(at, "Start")
+    if at.select_slider:
+        slider = at.select_slider[0]
+        slider.set_value(slider.options[-1] if slider.options else slider.value)
+        at.run()
+        return _click(at, "Submit")
+    if at.radio and "Purple" in at.radio[0].options:
+        at.radio[0].set_value("Purple")
+        return _click(at, "Continue")
+    if at.radio:
+        for r in at.radio:
+            r.set_value(3)
+        at.button[0].click()  # the form's submit button
+        return at.run()
+    if "Finish" in labels:
+        return _click(at, "Finish")
+    raise AssertionError(
+        f"unknown step: {[(e.type, str(getattr(e, 'value', ''))[:80]) for e in at.main]}"
+    )
+
+
+def test_no_navigation_and_unknown_study(app: Callable[..., AppTest], study_store: Store) -> None:
+    at = app(study="no-such-study", PROLIFIC_PID="x").run()
+    assert not at.exception
+    assert at.error[0].value.startswith("This study link is not valid")
+    assert not at.sidebar.children  # navigation hidden
+
+
+def test_bad_participant_id_is_refused(app: Callable[..., AppTest], study_store: Store) -> None:
+    at = app(study="test-gsp-v1", PROLIFIC_PID="<b>x</b>").run()
+    assert "is not valid; expected 1-64 letters" in at.error[0].value
+
+
+def test_link_without_id_gets_one_in_the_url(
+    app: Callable[..., AppTest], study_store: Store
+) -> None:
+    at = app(study="test-gsp-v1").run()
+    assert not at.exception
+    assert len(at.query_params["pid"]) == 16
+    assert at.subheader[0].value == "Information and consent"
+
+
+def test_whole_session_with_reloads(app: Callable[..., AppTest], study_store: Store) -> None:
+    at = _open(app, "PPP1")
+    assert at.title[0].value.startswith("A small GSP test study")
+    steps = 0
+    while not any(h.value == "Thank you!" for h in at.header):
+        assert not at.exception, at.exception
+        before = at.progress[0].value if at.progress else None
+        at = _answer(at)
+        steps += 1
+        if steps % 3 == 0:
+            at = _open(app, "PPP1")  # a reload: a new session, same link
+        assert steps < 30
+        assert before is None or not at.progress or at.progress[0].value >= before
+    assert at.code[0].value == "STYLEPREF1"
+    assert at.link_button[0].value == "Return to Prolific"
+    study = study_store.get_study("test-gsp-v1")
+    assert study is not None
+    tables = study_store.study_tables(study.study_id)
+    assert len(tables["trials"]) == 6  # consent, instructions, practice, attention, bfi10, debrief
+    assert len(tables["questionnaires"]) == 10
+    p = tables["participants"].iloc[0]
+    assert (p["prolific_pid"], p["prolific_study_id"], p["session_id"]) == ("PPP1", "abc", "s1")
+    # another participant's link shows a fresh session, never this one
+    other = _open(app, "PPP2")
+    assert other.subheader[0].value == "Information and consent"
+
+
+def test_answer_too_fast_is_not_recorded(app: Callable[..., AppTest], tmp_path: Path) -> None:
+    store = Store.from_settings(Settings.from_env())
+    study, stimuli = load_bundle(write_small_study(tmp_path / "study"))
+    register_study(store, study, stimuli, FlowOptions(min_response_seconds=60))
+    at = _open(app, "FAST")
+    at = _answer(at)  # consent (no minimum time)
+    at = _answer(at)  # instructions
+    at = _click(at, "Submit")  # the practice trial, at once
+    assert at.warning[0].value == "Please take a moment to read before you continue."
+    assert at.select_slider, "still on the practice trial"
+    info = store.get_study(study.id)
+    assert info is not None
+    assert len(store.study_tables(info.study_id)["trials"]) == 2
