@@ -4,8 +4,9 @@ The instructor grades whole answers, not sentences, so grades are attributed wit
 
 * an answer graded 1 is fully correct: each of its sentences is evidence *for* (weight 1);
 * an answer graded 0 holds at least one wrong sentence. Its sentences that closely
-  paraphrase correct text are spared; the blame is shared by the rest, each getting
-  evidence *against* of ``max(1 / suspects, 0.5)``;
+  paraphrase correct text are spared. Of the rest, the one least like correct text is the
+  prime suspect (evidence *against* 1); each other suspect gets ``0.5 (1 - c / paraphrase)``,
+  less the closer (cosine ``c``) it comes to correct text;
 * a partially credited answer (0 < g < 1) usually misses something rather than states
   something wrong, so it gives no evidence either way;
 * a sentence that closely paraphrases a reference clause (cosine >= ``paraphrase``) is
@@ -132,8 +133,15 @@ def sentence_evidence(
         rows = np.flatnonzero(answer == a)
         if grade[rows[0]] <= 0.0:
             suspects = [i for i in rows if not paraphrases[i]]
+            if not suspects:
+                continue
+            # the sentence least like correct text is the prime suspect; the others share
+            # less blame the closer they come to correct text
+            prime = min(suspects, key=lambda i: (closest[i], i))
             for i in suspects:
-                neg[i] = max(1.0 / len(suspects), 0.5)
+                neg[i] = (
+                    1.0 if i == prime else 0.5 * max(0.0, 1.0 - max(closest[i], 0.0) / paraphrase)
+                )
     if np.all(np.isnan(grade)) and to_reference.shape[1]:
         topical = np.ones(n, dtype=bool) if on_topic is None else on_topic
         neg = np.where((ref_closest < unlike) & topical, 0.5, neg)

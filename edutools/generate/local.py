@@ -275,16 +275,6 @@ class LocalEngine:
         on_topic: np.ndarray,
     ) -> _Cluster:
         idx = [int(i) for i in members]
-        centrality = S[np.ix_(idx, idx)].mean(axis=1)
-        # prefer central sentences that stand on their own and have an option's length
-        score = []
-        for j, i in enumerate(idx):
-            n_words = len(words(sentences[i].text))
-            penalty = (
-                0.15 * is_fragment(sentences[i].text) + 0.1 * (n_words < 5) + 0.1 * (n_words > 25)
-            )
-            score.append(centrality[j] - penalty)
-        best = idx[int(np.argmax(score))]
         # each answer counts once, with its strongest evidence
         pos: dict[str, float] = {}
         neg: dict[str, float] = {}
@@ -292,11 +282,26 @@ class LocalEngine:
             a = sentences[i].answer_id
             pos[a] = max(pos.get(a, 0.0), float(evidence.pos[i]))
             neg[a] = max(neg.get(a, 0.0), float(evidence.neg[i]))
+        p = cluster_probability(sum(pos.values()), sum(neg.values()))
+        # the representative should carry the evidence behind the label (a cluster can mix
+        # "the DNA is the same" with "they have different DNA"), then be central, stand on
+        # its own and have an option's length
+        leaning = evidence.neg if p < 0.5 else evidence.pos
+        pool = [i for i in idx if leaning[i] > 0] or idx
+        centrality = S[np.ix_(pool, idx)].mean(axis=1)
+        score = []
+        for j, i in enumerate(pool):
+            n_words = len(words(sentences[i].text))
+            penalty = (
+                0.15 * is_fragment(sentences[i].text) + 0.1 * (n_words < 5) + 0.1 * (n_words > 25)
+            )
+            score.append(centrality[j] + 0.2 * float(leaning[i]) - penalty)
+        best = pool[int(np.argmax(score))]
         return _Cluster(
             members=tuple(idx),
             representative=best,
             support=tuple(sorted(pos)),
-            p_correct=cluster_probability(sum(pos.values()), sum(neg.values())),
+            p_correct=p,
             on_topic=bool(on_topic[idx].any()),
         )
 

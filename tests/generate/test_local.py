@@ -249,9 +249,10 @@ def test_example_course_recovers_planted_misconceptions(example: tuple[Course, I
 
     A foil *matches* misconception m when at least half of its supporting answers are
     labelled m. Precision = matching foils / foils; recall = planted misconceptions matched
-    by some foil / planted misconceptions. Measured at the time of writing: precision 0.86
-    (37 of 43 foils), recall 0.61 (30 of 49). Answer-level labels flatter precision: a true
-    sentence inside a misconception answer still counts as a match.
+    by some foil / planted misconceptions. Measured at the time of writing: precision 0.90
+    (65 of 72 foils), recall 0.78 (38 of 49). Answer-level labels flatter precision: a true
+    sentence inside a misconception answer still counts as a match (a reading of the 72
+    foils found 53 that state a misconception, 11 true statements and 8 vague ones).
     """
     _, bank = example
     folder = io.example_course_dir()
@@ -270,8 +271,8 @@ def test_example_course_recovers_planted_misconceptions(example: tuple[Course, I
                 matched.add(code)
     precision = hits / len(foils)
     recall = len(matched & planted) / len(planted)
-    assert precision >= 0.8, precision
-    assert recall >= 0.55, recall
+    assert precision >= 0.85, precision
+    assert recall >= 0.7, recall
     # correct assertions must not come from misconception answers
     correct = [a for a in bank.assertions if a.truth == "correct" and a.support]
     wrong_keys = [
