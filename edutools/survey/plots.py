@@ -45,7 +45,7 @@ def effect_forest(
     """
     cols = [label, "estimate", "ci_low", "ci_high", *([facet] if facet else [])]
     data = table[cols].copy()
-    y = alt.Y(f"{label}:N", sort=None, title=None)
+    y = alt.Y(f"{label}:N", sort=None, title=None, axis=alt.Axis(labelLimit=400))
     base = alt.Chart(data)
     bars = base.mark_rule(strokeWidth=2).encode(
         y=y, x=alt.X("ci_low:Q", title=x_title), x2="ci_high:Q"
