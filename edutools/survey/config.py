@@ -200,8 +200,9 @@ class GSPSettings(_Model):
     max_trials_per_participant: int | None = Field(
         None,
         ge=1,
-        description="Cap on one participant's trials (default within: chains x nodes x trials "
-        "per node; across: chains_per_experiment).",
+        description="Cap on one participant's trials. Default within: chains x nodes x trials "
+        "per node; across: chains_per_experiment (times nodes x trials per node when "
+        "revisiting is allowed).",
     )
     aggregation: Literal["mean", "median", "kde_mode"] = Field(
         "mean", description="How a node's trials are summarised (PsyNet's default is the mean)."
