@@ -1,25 +1,20 @@
 """What a questionnaire page shows: instructions, item texts with placeholders filled, scale.
 
-Reads the declarative instrument files of :mod:`edutools.survey` (``instruments/*.yaml``);
-scoring lives there, not here: the flow stores raw item responses only.
+The instruments are :mod:`edutools.survey.instruments`; scoring lives there, not here: the flow
+stores raw item responses only.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import yaml
 
 from edutools.errors import StudyError
-from edutools.survey.config import INSTRUMENT_DIR, InstrumentUse
+from edutools.survey.config import InstrumentUse
+from edutools.survey.instruments import Instrument, load_instrument
 
 __all__ = ["Questionnaire", "questionnaire"]
-
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 @dataclass(frozen=True)
@@ -59,21 +54,9 @@ class Questionnaire:
         return out
 
 
-def _fill(text: str, values: Mapping[str, str]) -> str:
-    filled = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-    # A placeholder at the start of a sentence ("{system} is reliable.") starts it in capitals.
-    return filled[:1].upper() + filled[1:] if text.startswith("{") else filled
-
-
 @lru_cache(maxsize=32)
-def _raw(instrument_id: str) -> dict[str, Any]:
-    path = INSTRUMENT_DIR / f"{instrument_id}.yaml"
-    if not path.is_file():
-        raise StudyError(f"unknown instrument {instrument_id!r}; no file {path.name}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise StudyError(f"{path.name}: expected a mapping")
-    return data
+def _instrument(instrument_id: str) -> Instrument:
+    return load_instrument(instrument_id)
 
 
 def questionnaire(use: InstrumentUse) -> Questionnaire:
@@ -86,19 +69,15 @@ def questionnaire(use: InstrumentUse) -> Questionnaire:
     >>> q.scale, len(q.items)
     ((1, 2, 3, 4, 5), 10)
     """
-    raw = _raw(use.id)
-    try:
-        values = {**raw.get("placeholders", {}), **use.substitutions}
-        scale = raw["response_scale"]
-        low, high = int(scale["min"]), int(scale["max"])
-        return Questionnaire(
-            id=use.id,
-            name=str(raw["name"]),
-            instructions=_fill(str(raw.get("instructions", "")), values),
-            item_stem=_fill(str(raw.get("item_stem", "") or ""), values),
-            scale=tuple(range(low, high + 1)),
-            labels={int(k): str(v) for k, v in (scale.get("labels") or {}).items()},
-            items=tuple((str(i["id"]), _fill(str(i["text"]), values)) for i in raw["items"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StudyError(f"{use.id}.yaml: cannot show it as a questionnaire ({exc})") from None
+    inst = _instrument(use.id)
+    subs = dict(use.substitutions)
+    texts = inst.texts(subs)
+    return Questionnaire(
+        id=use.id,
+        name=inst.name,
+        instructions=inst.instructions_for(subs),
+        item_stem=inst.item_stem,
+        scale=tuple(range(inst.scale.min, inst.scale.max + 1)),
+        labels=dict(inst.scale.labels),
+        items=tuple((i, texts[i]) for i in inst.item_ids),
+    )

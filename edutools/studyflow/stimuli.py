@@ -7,8 +7,12 @@ Participants never wait for an LLM: every response they can see is generated bef
     water-1-1-1-1,water,1,1,1,1,"Honestly, I'd just drink when you're thirsty..."
 
 One row per rewrite: the base item, the style level on every study dimension, and the text.
-A GSP study needs a rewrite for every combination of levels of every base item (the slider
-can reach each of them); a pairwise study needs at least two rewrites per base item.
+``stimulus_id`` is optional (default ``<base item>-<level>-<level>...``). The table that
+:func:`edutools.survey.transfer.rewrite_responses` returns can be saved as it is: its extra
+columns (``status``, ``error``, ``prompt``, ``prompt_sha256``, ``model``) are accepted and
+rows whose ``status`` is not ``ok`` are left out. A GSP study needs a rewrite for every
+combination of levels of every base item (the slider can reach each of them); a pairwise
+study needs at least two rewrites per base item.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from edutools.survey.config import StudyDefinition
 
 __all__ = ["Stimulus", "StimulusSet", "read_stimuli"]
 
-_FIXED = ("stimulus_id", "base_item")
+_TRANSFER_COLUMNS = ("status", "error", "prompt", "prompt_sha256", "model")
 
 
 @dataclass(frozen=True)
@@ -204,13 +208,21 @@ def read_stimuli(path: str | Path, study: StudyDefinition) -> StimulusSet:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader, [])]
     names = [d.name for d in study.dimensions]
-    expected = [*_FIXED, *names, "text"]
-    if sorted(header) != sorted(expected):
-        missing = [c for c in expected if c not in header]
-        extra = [c for c in header if c not in expected]
-        problem = f"missing column '{missing[0]}'" if missing else f"unexpected column '{extra[0]}'"
+    expected = ["base_item", *names, "text"]
+    allowed = {*expected, "stimulus_id", *_TRANSFER_COLUMNS}
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in allowed]
+    if missing or extra or len(set(header)) != len(header):
+        problem = (
+            f"missing column '{missing[0]}'"
+            if missing
+            else f"unexpected column '{extra[0]}'"
+            if extra
+            else "a column appears twice"
+        )
         raise DataError(
-            f"{label}, row 1 (header): {problem}; expected columns: {', '.join(expected)}"
+            f"{label}, row 1 (header): {problem}; expected columns: stimulus_id (optional), "
+            f"{', '.join(expected)}"
         )
     items = {b.id for b in study.base_items}
     seen_ids: dict[str, int] = {}
@@ -225,13 +237,11 @@ def read_stimuli(path: str | Path, study: StudyDefinition) -> StimulusSet:
                 "put text that contains commas inside double quotes"
             )
         cells = dict(zip(header, raw, strict=True))
-        sid, item, body = (
-            cells["stimulus_id"].strip(),
-            cells["base_item"].strip(),
-            cells["text"].strip(),
-        )
-        if not sid:
-            raise DataError(f"{label}, row {n}, column 'stimulus_id': is empty")
+        if cells.get("status", "ok").strip() not in ("ok", ""):
+            continue  # a failed rewrite from style transfer
+        item, body = cells["base_item"].strip(), cells["text"].strip()
+        levels = _parse_levels(study, label, n, cells)
+        sid = cells.get("stimulus_id", "").strip() or "-".join([item, *(f"{v:g}" for v in levels)])
         if sid in seen_ids:
             raise DataError(
                 f"{label}, row {n}, column 'stimulus_id': duplicate id '{sid}' (first on row {seen_ids[sid]})"
@@ -243,7 +253,6 @@ def read_stimuli(path: str | Path, study: StudyDefinition) -> StimulusSet:
             )
         if not body:
             raise DataError(f"{label}, row {n}, column 'text': is empty; every rewrite needs text")
-        levels = _parse_levels(study, label, n, cells)
         cell = (item, _key(levels))
         if cell in seen_cells:
             raise DataError(

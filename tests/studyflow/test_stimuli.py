@@ -90,3 +90,20 @@ def test_gsp_study_needs_every_combination(study_path: Path) -> None:
 def test_missing_file(study_path: Path) -> None:
     with pytest.raises(DataError, match=r"needs its rewrites in stimuli\.csv"):
         read_stimuli(study_path.parent / "nope.csv", load_study(study_path))
+
+
+def test_style_transfer_output_is_accepted(study_path: Path) -> None:
+    """The rewrite table of edutools.survey.transfer, saved as CSV, is a stimulus file."""
+    import pandas as pd
+
+    path = study_path.parent / "stimuli.csv"
+    frame = pd.read_csv(path).drop(columns=["stimulus_id"])
+    frame["status"], frame["error"], frame["model"] = "ok", "", "stub"
+    frame.to_csv(path, index=False)
+    study = load_study(study_path)
+    stimuli = read_stimuli(path, study)
+    assert stimuli.lookup("loans", (3, 5)).id == "loans-3-5"
+    frame.loc[frame.index[-1], "status"] = "failed"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match="no rewrite of base item 'loans' at authoritativeness=5"):
+        read_stimuli(path, study)
