@@ -345,6 +345,13 @@ def make_trial(
 
     As PsyNet's ``GibbsTrial.make_definition``: the node's vector with the active dimension
     resampled at random, and a random slider reversal.
+
+    Example
+    -------
+    >>> d = GSPDesign((GSPDimension("x", 1, 5, (1, 2, 3, 4, 5)),), ("b1",))
+    >>> t = make_trial(d, chain_start(d, "c0", "b1"), 0, 0, (3.0,))
+    >>> t.dimension, t.start_value in (1, 2, 3, 4, 5), t.node_vector
+    ('x', True, (3.0,))
     """
     active = active_dimension(plan.order, plan.start_position, node)
     dim = design.dimensions[active]
@@ -424,7 +431,15 @@ def _kde_factor(bandwidth: str | float, n: int) -> float:
 def next_vector(
     design: GSPDesign, node_vector: Sequence[float], active: int, responses: Sequence[float]
 ) -> tuple[float, ...]:
-    """The next node's vector: the active dimension set to the (snapped) aggregate."""
+    """The next node's vector: the active dimension set to the (snapped) aggregate.
+
+    Example
+    -------
+    >>> d = GSPDesign((GSPDimension("x", 1, 5, (1, 2, 3, 4, 5)), GSPDimension("y", 0, 1)),
+    ...               ("b1",), aggregation="median")
+    >>> next_vector(d, (3.0, 0.5), 0, [4.0, 5.0, 1.0])
+    (4.0, 0.5)
+    """
     dim = design.dimensions[active]
     value = dim.snap(aggregate(responses, design.aggregation, design.kde_bandwidth))
     out = [float(v) for v in node_vector]
@@ -436,6 +451,11 @@ def base_items_for(design: GSPDesign, first_chain: int, count: int) -> list[str]
     """Base items of ``count`` chains numbered from ``first_chain``: round robin over items.
 
     Numbering chains across the whole study spreads base items evenly over chains.
+
+    Example
+    -------
+    >>> base_items_for(GSPDesign((GSPDimension("x", 0, 1),), ("a", "b", "c")), 2, 3)
+    ['c', 'a', 'b']
     """
     items = design.base_items
     return [items[(first_chain + k) % len(items)] for k in range(count)]
@@ -464,6 +484,14 @@ def choose_chain(
     before. With ``balance_across_chains`` the least advanced chains (fewest completed nodes,
     then fewest responses at the head) are preferred; ties, or all chains without balancing,
     are drawn uniformly at random.
+
+    Example
+    -------
+    >>> d = GSPDesign((GSPDimension("x", 0, 1),), ("b1",))
+    >>> chains = [ChainStatus("a", 3, 0, False, False, False, False),
+    ...           ChainStatus("b", 1, 0, False, False, False, False)]
+    >>> choose_chain(d, chains, np.random.default_rng(0)).chain
+    'b'
     """
     no_revisit = design.chain_type == "across" and not design.allow_revisiting_chains
     eligible = [

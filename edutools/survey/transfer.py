@@ -431,6 +431,13 @@ def content_similarity(pairs: Sequence[tuple[str, str]], corpus: Sequence[str]) 
     ``log((1 + n) / (1 + df)) + 1`` over ``corpus`` (all base responses and rewrites), so topic
     words of one base item weigh more than words every text shares. 1 means the same words in
     the same proportions; unrelated texts score near 0.
+
+    Example
+    -------
+    >>> base, other = "Drink water every day.", "Bake bread in a hot oven."
+    >>> sims = content_similarity([(base, base), (base, other)], [base, other])
+    >>> [round(float(v), 2) for v in sims]
+    [1.0, 0.0]
     """
     docs = [_content_words(t) for t in corpus]
     vocab = {w: i for i, w in enumerate(sorted({w for d in docs for w in d}))}

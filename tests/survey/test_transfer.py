@@ -91,6 +91,16 @@ def stub(stub_server: StubServer) -> StubServer:
     return stub_server
 
 
+def test_doctests() -> None:
+    import doctest
+
+    import edutools.survey.transfer as transfer_module
+
+    result = doctest.testmod(transfer_module)
+    assert result.failed == 0
+    assert result.attempted >= 3
+
+
 def test_targets(study: StudyDefinition) -> None:
     factorial = style_targets(study)
     assert len(factorial) == 8 * 5**4

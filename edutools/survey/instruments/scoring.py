@@ -58,6 +58,13 @@ def to_wide(
 
     With ``instrument``, only rows whose ``instrument`` column equals it are kept. A subject
     who answered an item twice is an error (the store never writes that).
+
+    Example
+    -------
+    >>> long = pd.DataFrame({"participant_id": ["a", "a", "b"], "item": ["q1", "q2", "q1"],
+    ...                      "response": [4, 2, 5]})
+    >>> to_wide(long).loc["b", "q1"]
+    np.float64(5.0)
     """
     for col in (subject, item, value):
         if col not in data.columns:
@@ -223,6 +230,13 @@ def mcdonald_omega(data: pd.DataFrame | np.ndarray) -> float:
     one-factor minres solution and ``1'R1`` the total variance of the standardized items
     (McDonald, 1999; Revelle & Zinbarg, 2009). Matches psych's
     ``omega(x, nfactors = 1)$omega.tot``. Needs at least three items.
+
+    Example
+    -------
+    >>> x = np.array([[1, 2, 2, 1], [2, 3, 3, 2], [4, 4, 5, 4], [3, 3, 3, 4], [5, 4, 5, 5],
+    ...               [2, 1, 2, 2]])
+    >>> round(mcdonald_omega(x), 4)
+    0.9652
     """
     x = _complete(data, 3)
     r = np.corrcoef(x, rowvar=False)
@@ -237,6 +251,11 @@ def spearman_brown(data: pd.DataFrame | np.ndarray) -> float:
     ``r`` is the Pearson correlation of the two items (complete cases); the formula is the
     Spearman-Brown prophecy for doubling one item, recommended for two-item scales over alpha
     (Eisinga, te Grotenhuis & Pelzer, 2013). Equals psych's standardized alpha for two items.
+
+    Example
+    -------
+    >>> round(spearman_brown(np.array([[1, 2], [2, 3], [4, 4], [3, 3], [5, 4], [2, 1]])), 4)
+    0.8853
     """
     x = _complete(data, 2)
     if x.shape[1] != 2:
@@ -250,6 +269,15 @@ def reliability(instrument: Instrument, data: pd.DataFrame) -> pd.DataFrame:
 
     Returns a tidy frame ``instrument, subscale, n_items, n_complete, alpha, omega_total,
     spearman_brown`` on the reverse-keyed items; statistics that do not apply are NaN.
+
+    Example
+    -------
+    >>> from edutools.survey.instruments import load_instrument
+    >>> tipi = load_instrument("tipi")
+    >>> rng = np.random.default_rng(0)
+    >>> answers = pd.DataFrame(rng.integers(1, 8, (30, 10)), columns=tipi.item_ids)
+    >>> list(reliability(tipi, answers)["subscale"])[:2]
+    ['extraversion', 'agreeableness']
     """
     rows = []
     for s in instrument.subscales:
@@ -279,6 +307,13 @@ def standardize(
 
     Missing scores stay missing and do not enter the mean or SD, as R's ``scale()``. A group
     whose scores do not vary gets NaN.
+
+    Example
+    -------
+    >>> s = pd.DataFrame({"instrument": "tipi", "subscale": "openness",
+    ...                   "score": [3.0, 5.0, None, 4.0]})
+    >>> standardize(s)["z"].tolist()
+    [-1.0, 1.0, nan, 0.0]
     """
     grouped = scores.groupby(list(by))[value]
     mean = grouped.transform("mean")
