@@ -126,7 +126,7 @@ def _masks(X: np.ndarray, items: list[str], persons: pd.Index) -> tuple[np.ndarr
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise DataError(
-            f"item '{items[j]}', person {persons[i]!r}: value {X[i, j]!r} is not 0, 1 or missing (NaN)"
+            f"item '{items[j]}', person {persons[i]}: value {float(X[i, j]):g} is not 0, 1 or missing (NaN)"
         )
     return ones, observed
 

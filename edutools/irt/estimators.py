@@ -43,22 +43,28 @@ _WARM_START_ROWS = 20_000
 
 
 def _item_rest_stats(data: ResponseData) -> tuple[np.ndarray, np.ndarray]:
-    """Proportion correct and item-rest correlation of each item (weighted by pattern counts)."""
+    """Proportion correct and item-rest correlation of each item, weighted by pattern counts.
+
+    The sums run over the persons who answered the item; the rest score counts the other
+    items answered correctly.
+    """
     w = data.counts
-    ones = data.ones.astype(float)
-    obs = data.observed.astype(float)
-    p = (w @ ones) / (w @ obs)
-    total = ones.sum(axis=1)
-    rpb = np.zeros(data.n_items)
-    for j in range(data.n_items):
-        seen = obs[:, j] > 0
-        x, rest, ww = ones[seen, j], (total - ones[:, j])[seen], w[seen]
-        mx, mr = np.average(x, weights=ww), np.average(rest, weights=ww)
-        cov = np.average((x - mx) * (rest - mr), weights=ww)
-        den = np.sqrt(
-            np.average((x - mx) ** 2, weights=ww) * np.average((rest - mr) ** 2, weights=ww)
-        )
-        rpb[j] = cov / den if den > 0 else 0.0
+    ones = data.ones
+    obs = data.observed
+    total = ones.sum(axis=1, dtype=np.float64)
+    s_w = w @ obs
+    s_x = w @ ones
+    wt = w * total
+    s_r = wt @ obs - s_x
+    s_xr = wt @ ones - s_x
+    s_rr = (wt * total) @ obs - 2 * (wt @ ones) + s_x
+    p = s_x / s_w
+    cov = s_xr / s_w - p * s_r / s_w
+    var_x = p * (1 - p)
+    var_r = s_rr / s_w - (s_r / s_w) ** 2
+    den = np.sqrt(var_x * var_r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rpb = np.where(den > 0, cov / den, 0.0)
     return p, rpb
 
 
@@ -188,8 +194,8 @@ class _MML:
         Items without variance are excluded with a :class:`CalibrationWarning` and listed
         in ``excluded_``.
         """
-        self._check_params()
         quad = normal_grid(self.n_quadrature, self.theta_limit)
+        self._check_params()
         data = prepare_responses(X)
         cal = self._fit_data(data, quad)
         self._set_fitted(cal)
@@ -308,6 +314,7 @@ class _MML:
             excluded=dict(data.excluded),
             notes=tuple(notes),
             c_prior=spec.c_prior,
+            p_values=_item_rest_stats(data)[0],
         )
 
     def _set_fitted(self, cal: Calibration) -> None:
@@ -543,7 +550,8 @@ def lr_test(restricted: Any, general: Any) -> pd.DataFrame:
         raise CalibrationError(
             f"{r.model} is not nested in {g.model}; pass the restricted model first (rasch < 1pl < 2pl)"
         )
-    if r.items != g.items or r.n_persons != g.n_persons:
+    same = r.items == g.items and r.n_persons == g.n_persons
+    if not same or not np.allclose(r.p_values, g.p_values, rtol=0, atol=1e-12):
         raise CalibrationError(
             "the two models were fitted to different data; fit both to the same responses"
         )

@@ -23,6 +23,7 @@ class Calibration:
     likelihood (b and c by the delta method), or posterior standard deviations for the
     Bayesian backend. ``cov`` is the covariance of the free parameters, labelled like
     ``a:Q1`` (``a`` alone for the common slope of the 1PL; ``g:Q1`` is the logit of c).
+    ``p_values`` are the items' proportions correct in the calibration data.
     """
 
     model: str
@@ -42,6 +43,7 @@ class Calibration:
     excluded: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     c_prior: tuple[float, float] | None = None
+    p_values: np.ndarray | None = None
 
     @classmethod
     def from_parameters(
