@@ -8,8 +8,8 @@ import pytest
 
 from edutools.errors import DataError
 from edutools.irt import distractor_analysis, item_analysis, mantel_haenszel, score_choices
-from edutools.schema import ItemBank, Option, Provenance
 from edutools.schema import Item as BankItem
+from edutools.schema import ItemBank, Option, Provenance
 
 
 def test_upper_lower_index_by_hand() -> None:
@@ -97,7 +97,8 @@ def test_distractor_analysis_with_a_bank_lists_unchosen_options() -> None:
     table = distractor_analysis(choices, bank).set_index("option")
     assert table.index.tolist() == ["A", "B", "C", "D"]
     assert table.loc["B", "is_key"]
-    assert table.loc["D", "n"] == 0 and table.loc["D", "non_functioning"]
+    assert table.loc["D", "n"] == 0
+    assert table.loc["D", "non_functioning"]
     assert score_choices(choices, bank)["Q1"].tolist() == [1, 1, 0, 0, 1, 0]
 
 

@@ -12,8 +12,8 @@ from statsmodels.stats.weightstats import ttost_ind
 from edutools.errors import DataError
 from edutools.irt import TwoPL, compare_groups, holm, item_table
 from edutools.irt.compare import bank_metadata
-from edutools.schema import ItemBank, Option, Provenance
 from edutools.schema import Item as BankItem
+from edutools.schema import ItemBank, Option, Provenance
 
 ALPHA = 0.05
 
@@ -32,15 +32,18 @@ def _items(shift: float, n: int, seed: int) -> pd.DataFrame:
 
 def test_planted_difference_is_found() -> None:
     out = compare_groups(_items(0.8, 40, seed=1), "source", metrics=["b"], alpha=ALPHA).iloc[0]
-    assert out["significant"] and out["p_holm"] < ALPHA
-    assert out["median_diff_low"] > 0 and out["delta_low"] > 0
+    assert out["significant"]
+    assert out["p_holm"] < ALPHA
+    assert out["median_diff_low"] > 0
+    assert out["delta_low"] > 0
     assert not out["equivalent"]
 
 
 def test_no_difference_is_not_found() -> None:
     out = compare_groups(_items(0.0, 40, seed=2), "source", metrics=["b", "a"], alpha=ALPHA)
     assert not out["significant"].any()
-    assert (out["median_diff_low"] < 0).all() and (out["median_diff_high"] > 0).all()
+    assert (out["median_diff_low"] < 0).all()
+    assert (out["median_diff_high"] > 0).all()
 
 
 def test_false_positive_rate_stays_near_alpha() -> None:
@@ -59,7 +62,8 @@ def test_equivalence_within_margin_is_declared() -> None:
     out = compare_groups(
         _items(0.0, 200, seed=3), "source", metrics=["b"], margins={"b": 0.3}
     ).iloc[0]
-    assert out["equivalent"] and out["tost_p"] < ALPHA
+    assert out["equivalent"]
+    assert out["tost_p"] < ALPHA
 
 
 def test_statistics_match_scipy_and_statsmodels() -> None:

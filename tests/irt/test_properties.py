@@ -28,11 +28,12 @@ def test_probabilities_stay_in_the_unit_interval(
 ) -> None:
     P = _cal(a, d, c).probability(theta)
     assert np.all((P >= 0) & (P <= 1))
-    assert np.all(P >= c - 1e-12)
+    assert np.all(c - 1e-12 <= P)
     lp1, lp0 = log_probabilities(
         np.array([a]), np.array([d]), np.array([c]) if c > 0 else None, np.asarray(theta)
     )
-    assert np.all(lp1 <= 0) and np.all(lp0 <= 0)
+    assert np.all(lp1 <= 0)
+    assert np.all(lp0 <= 0)
     np.testing.assert_allclose(np.exp(lp1) + np.exp(lp0), 1.0, rtol=1e-9)
 
 
