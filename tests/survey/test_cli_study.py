@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -229,8 +230,6 @@ def test_malformed_export_gives_one_line_naming_file_row_column(
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     assert lines[0].startswith("error: ")
-    import re
-
     assert re.search(message, lines[0]), lines[0]
     assert not (tmp_path / "out" / "report.md").exists()
 
