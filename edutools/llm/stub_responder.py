@@ -132,19 +132,27 @@ def _rewrite(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _merge(body: dict[str, Any]) -> dict[str, Any]:
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    # greedy grouping: an assertion joins the first group of the same truth whose first
+    # member shares at least half of their content words (Jaccard >= 0.5)
+    groups: list[dict[str, Any]] = []
+    heads: list[tuple[str, set[str]]] = []
     for n, attrs, text in _blocks(_user_text(body), "assertion"):
         truth = attrs.get("truth", "")
-        group = groups.setdefault(
-            (truth, normalize_text(text)),
-            {
-                "members": [],
-                "text": text,
-                "misconception": " ".join(text.split()[:6]) if truth == "incorrect" else None,
-            },
-        )
-        group["members"].append(n)
-    return {"groups": list(groups.values())}
+        words = _content_words(text) or {normalize_text(text)}
+        for (head_truth, head_words), group in zip(heads, groups, strict=True):
+            if head_truth == truth and len(words & head_words) / len(words | head_words) >= 0.5:
+                group["members"].append(n)
+                break
+        else:
+            heads.append((truth, words))
+            groups.append(
+                {
+                    "members": [n],
+                    "text": text,
+                    "misconception": " ".join(text.split()[:6]) if truth == "incorrect" else None,
+                }
+            )
+    return {"groups": groups}
 
 
 _NEGATE = ((re.compile(r"\b(is|are|was|were|can|does|do|has|have)\b"), r"\1 not"),)

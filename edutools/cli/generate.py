@@ -1,0 +1,185 @@
+"""``edutools generate COURSE --out bank.json``: an item bank from a course, with progress."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from edutools import io
+from edutools.cli._common import console, handle_errors
+from edutools.errors import ConfigError
+from edutools.schema import ItemBank
+from edutools.settings import Settings
+
+_FORMS = ("correct_key", "foil_key", "select_all")
+
+
+class Engine(StrEnum):
+    """The generation engines."""
+
+    anaquest = "anaquest"
+    baseline = "baseline"
+    local = "local"
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """Form shares from ``"0.5,0.3,0.2"`` or ``"correct_key=1,select_all=1"``.
+
+    Example
+    -------
+    >>> parse_mix("correct_key=2, select_all=1")
+    {'correct_key': 2.0, 'foil_key': 0.0, 'select_all': 1.0}
+    """
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        if parts and all("=" in p for p in parts):
+            pairs = dict(
+                (name.strip(), float(value)) for name, value in (p.split("=", 1) for p in parts)
+            )
+            unknown = sorted(set(pairs) - set(_FORMS))
+            if unknown:
+                raise ConfigError(
+                    f"--mix names unknown form {unknown[0]!r}; forms are {', '.join(_FORMS)}"
+                )
+            return {f: pairs.get(f, 0.0) for f in _FORMS}
+        if len(parts) == 3:
+            return dict(zip(_FORMS, (float(p) for p in parts), strict=True))
+    except ValueError:
+        pass
+    raise ConfigError(
+        f"--mix {text!r} is not valid; give three shares for correct_key,foil_key,select_all "
+        "(e.g. 0.5,0.3,0.2) or name them (e.g. correct_key=1,select_all=1)"
+    )
+
+
+def summary(bank: ItemBank, seconds: float, resumed: int, out: Path) -> list[str]:
+    """The closing lines: items by form, usage, cost and time."""
+    from edutools.llm import cost_usd
+
+    forms: Counter[str] = Counter(i.form for i in bank.items)
+    flagged = sum(bool(i.flags) for i in bank.items)
+    questions = len({i.question_id for i in bank.items})
+    usage = bank.run.usage
+    lines = [
+        f"wrote {out}: {len(bank.items)} items from {questions} questions "
+        f"({', '.join(f'{f} {forms[f]}' for f in _FORMS)}), {len(bank.assertions)} assertions, "
+        f"{flagged} items with item-writing flags"
+    ]
+    engine = bank.run.engine + (f" ({bank.run.model})" if bank.run.model else "")
+    if usage is not None and bank.run.engine != "local":
+        priced = bank.run.model is None or cost_usd(bank.run.model, 0, 0) is not None
+        cost = (
+            f"${usage.cost_usd:.4f}" if priced else f"cost unknown (no price for {bank.run.model})"
+        )
+        lines.append(
+            f"{engine}: {usage.calls} calls, {usage.cached_calls} cached calls, "
+            f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens, {cost}"
+        )
+    else:
+        lines.append(f"{engine}: no LLM calls")
+    lines.append(
+        f"time {seconds:.1f} s"
+        + (f"; {resumed} question(s) resumed from storage" if resumed else "")
+    )
+    return lines
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``generate`` command to ``app``."""
+
+    @app.command()
+    @handle_errors
+    def generate(
+        course_path: Path = typer.Argument(
+            ..., metavar="COURSE", help="A course (folder, .xlsx or .json)."
+        ),
+        out: Path = typer.Option(..., "--out", "-o", help="Where to write the item bank (JSON)."),
+        engine: Engine | None = typer.Option(
+            None,
+            "--engine",
+            "-e",
+            help="anaquest (LLM, uses student answers), baseline (LLM, no answers) or local (no LLM). "
+            "Default: anaquest when a provider is configured, else local.",
+        ),
+        model: str | None = typer.Option(
+            None, "--model", "-m", help="Chat model (default EDUTOOLS_MODEL)."
+        ),
+        k: int = typer.Option(4, "--k", min=2, max=10, help="Options per item."),
+        mix: str = typer.Option(
+            "0.5,0.3,0.2",
+            "--mix",
+            help="Shares of correct_key,foil_key,select_all items, e.g. 1,0,0.",
+        ),
+        question: list[str] | None = typer.Option(
+            None, "--question", "-q", help="Only this question id (repeat for more)."
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seeds option order."),
+        max_items: int | None = typer.Option(
+            None, "--max-items", min=0, help="At most this many items per question."
+        ),
+        self_check: bool = typer.Option(
+            True,
+            "--self-check/--no-self-check",
+            help="LLM engines: let the model review every item.",
+        ),
+        token_budget: int = typer.Option(
+            6000, "--token-budget", help="LLM engines: most prompt tokens per request."
+        ),
+    ) -> None:
+        """Generate multiple-choice items from a course and write them as an item bank."""
+        from edutools.generate import FormMix, QuestionProgress, run
+
+        settings = Settings.from_env()
+        form_mix = FormMix(**parse_mix(mix))
+        if not out.parent.exists():
+            raise ConfigError(
+                f"--out {out}: folder {out.parent} does not exist; create it or choose another path"
+            )
+        course = io.read_course(course_path)
+        chosen = engine.value if engine else ("anaquest" if settings.llm_configured else "local")
+        if engine is None and chosen == "local":
+            typer.echo(
+                "no LLM provider configured (OPENAI_API_KEY / OPENAI_BASE_URL): using the local engine",
+                err=True,
+            )
+        total = len(question) if question else len(course.questions)
+        resumed = 0
+        start = time.monotonic()
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[last]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"generate ({chosen})", total=total, last="")
+
+            def on_progress(p: QuestionProgress) -> None:
+                nonlocal resumed
+                resumed += p.status == "resumed"
+                bar.update(task, completed=p.done, last=f"{p.question_id} {p.status}")
+
+            bank = run(
+                course,
+                chosen,
+                settings,
+                k=k,
+                mix=form_mix,
+                progress=on_progress,
+                question_ids=question or None,
+                model=model,
+                seed=seed,
+                max_items=max_items,
+                self_check=self_check,
+                token_budget=token_budget,
+            )
+        io.write_item_bank(bank, out)
+        for line in summary(bank, time.monotonic() - start, resumed, out):
+            typer.echo(line)
