@@ -47,12 +47,11 @@ def simulate_command(
     """Write a simulated export to ``out``; returns a one-line summary."""
     from edutools.survey.data import write_export
     from edutools.survey.simulate import (
-        gsp_truth_for_study,
         instruments_for_study,
         pairwise_truth_for_study,
-        simulate_gsp,
         simulate_pairwise,
     )
+    from edutools.survey.simulate_gsp import gsp_truth_for_study, simulate_gsp
 
     study = _load_study(study_path)
     if study is not None and study.design != design.value:

@@ -27,12 +27,11 @@ from edutools.survey.data import write_export
 from edutools.survey.gsp import GSPDesign
 from edutools.survey.report import AnalysisOptions, analyze_export, markdown_table
 from edutools.survey.simulate import (
-    gsp_truth_for_study,
     instruments_for_study,
     pairwise_truth_for_study,
-    simulate_gsp,
     simulate_pairwise,
 )
+from edutools.survey.simulate_gsp import gsp_truth_for_study, simulate_gsp
 
 HERE = Path(__file__).parent
 

@@ -15,7 +15,8 @@ from edutools.survey.models_gsp import (
     gsp_trials,
     preferred_points,
 )
-from edutools.survey.simulate import DEFAULT_GSP, simulate_gsp, simulate_pairwise
+from edutools.survey.simulate import simulate_pairwise
+from edutools.survey.simulate_gsp import DEFAULT_GSP, simulate_gsp
 
 TRAITS = list(DEFAULT_GSP.traits)
 

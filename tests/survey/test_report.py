@@ -13,7 +13,8 @@ from edutools.survey.config import load_study
 from edutools.survey.models_gsp import fit_preferred_regression, gsp_trials, preferred_points
 from edutools.survey.models_pairwise import fit_preference, pairwise_trials
 from edutools.survey.report import AnalysisOptions, analyze_export, markdown_table
-from edutools.survey.simulate import simulate_gsp, simulate_pairwise
+from edutools.survey.simulate import simulate_pairwise
+from edutools.survey.simulate_gsp import simulate_gsp
 
 STUDIES = Path(__file__).parents[2] / "studies" / "style_preference"
 

@@ -12,14 +12,8 @@ from edutools.errors import DataError, StudyError
 from edutools.survey.data import Manifest, read_export, write_export
 from edutools.survey.gsp import GSPDesign, GSPDimension
 from edutools.survey.models_common import score_questionnaires, trait_table
-from edutools.survey.simulate import (
-    DEFAULT_GSP,
-    DEFAULT_PAIRWISE,
-    GSPTruth,
-    PairwiseTruth,
-    simulate_gsp,
-    simulate_pairwise,
-)
+from edutools.survey.simulate import DEFAULT_PAIRWISE, PairwiseTruth, simulate_pairwise
+from edutools.survey.simulate_gsp import DEFAULT_GSP, GSPTruth, simulate_gsp
 
 FRAMES = (
     "participants",

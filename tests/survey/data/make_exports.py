@@ -9,7 +9,8 @@ from pathlib import Path
 
 from edutools.survey.data import write_export
 from edutools.survey.gsp import GSPDesign, GSPDimension
-from edutools.survey.simulate import simulate_gsp, simulate_pairwise
+from edutools.survey.simulate import simulate_pairwise
+from edutools.survey.simulate_gsp import GSPTruth, simulate_gsp
 
 HERE = Path(__file__).parent
 
@@ -30,8 +31,6 @@ if __name__ == "__main__":
         max_nodes_per_chain=4,
         seed=5,
     )
-    from edutools.survey.simulate import GSPTruth
-
     truth = GSPTruth(
         dimensions={"certainty": (0.0, 1.0), "verbosity": (0.0, 1.0)},
         means={"certainty": 0.6, "verbosity": 0.4},
