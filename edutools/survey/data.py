@@ -547,6 +547,14 @@ def write_export(export: StudyExport, path: str | Path) -> Path:
     -------
     Path
         The folder.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> from edutools.survey.simulate import simulate_pairwise
+    >>> folder = write_export(simulate_pairwise(n_participants=5, seed=1).export, tempfile.mkdtemp())
+    >>> sorted(p.name for p in folder.iterdir())[:2]
+    ['manifest.json', 'participants.csv']
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)

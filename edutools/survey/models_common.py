@@ -25,7 +25,13 @@ CORRECTIONS = ("holm", "fdr_bh", "none")
 
 
 def zscore(values: pd.Series, label: str = "value") -> pd.Series:
-    """``(x - mean) / sd`` with the sample SD (ddof = 1); a constant column is an error."""
+    """``(x - mean) / sd`` with the sample SD (ddof = 1); a constant column is an error.
+
+    Example
+    -------
+    >>> zscore(pd.Series([1.0, 2.0, 3.0])).tolist()
+    [-1.0, 0.0, 1.0]
+    """
     sd = float(values.std(ddof=1))
     if not np.isfinite(sd) or sd == 0.0:
         raise StudyError(
@@ -183,6 +189,11 @@ def adjust_pvalues(p: pd.Series, method: str) -> pd.Series:
     """Holm (family-wise) or Benjamini–Hochberg (FDR) adjusted p-values; ``none`` returns them as is.
 
     Holm, S. (1979), Scand. J. Statist. 6; Benjamini & Hochberg (1995), JRSS B 57.
+
+    Example
+    -------
+    >>> adjust_pvalues(pd.Series([0.01, 0.04, 0.03]), "holm").round(2).tolist()
+    [0.03, 0.06, 0.06]
     """
     if method not in CORRECTIONS:
         raise StudyError(

@@ -54,6 +54,13 @@ def gsp_trials(export: StudyExport, traits: list[str] | None = None) -> pd.DataF
     -------
     pandas.DataFrame
         ``trials.csv`` columns plus one column per trait.
+
+    Example
+    -------
+    >>> from edutools.survey.simulate_gsp import simulate_gsp
+    >>> d = gsp_trials(simulate_gsp(n_participants=5, seed=1).export)
+    >>> {"trust", "openness"} <= set(d.columns)
+    True
     """
     if export.design != "gsp":
         raise StudyError(f"the export's design is '{export.design}'; gsp_trials needs a gsp export")
@@ -172,6 +179,14 @@ def fit_preferred_regression(
     -------
     pandas.DataFrame
         ``dimension, term, estimate, se, t, p, ci_low, ci_high, p_adjusted, n``.
+
+    Example
+    -------
+    >>> from edutools.survey.simulate_gsp import simulate_gsp
+    >>> d = gsp_trials(simulate_gsp(n_participants=30, seed=1).export)
+    >>> reg = fit_preferred_regression(preferred_points(d, traits=["trust"]), ["trust"])
+    >>> reg["term"].tolist()[:2]
+    ['(Intercept)', 'trust']
     """
     missing = [t for t in traits if t not in points.columns]
     if missing:
@@ -264,6 +279,15 @@ def fit_trial_glmm(
     Returns
     -------
     TrialModel
+
+    Example
+    -------
+    >>> from edutools.survey.simulate_gsp import simulate_gsp
+    >>> d = gsp_trials(simulate_gsp(n_participants=30, seed=1).export)
+    >>> cut = {"authoritativeness": 0.5, "certainty": 0.5, "verbosity": 0.5}
+    >>> model = fit_trial_glmm(d, ["trust"], cut)
+    >>> model.simple_slopes[["dimension", "trait"]].values.tolist()[0]
+    ['authoritativeness', 'trust']
     """
     unknown = sorted(set(data["dimension"]) - set(thresholds))
     if unknown:

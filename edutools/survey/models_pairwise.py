@@ -68,6 +68,13 @@ def pairwise_trials(
         Columns ``participant_id, population, prompt_id, chose_a, weight``, one column per
         feature (the difference), one per trait and one per attribute. Participants who
         failed the attention check are left out.
+
+    Example
+    -------
+    >>> from edutools.survey.simulate import simulate_pairwise
+    >>> d = pairwise_trials(simulate_pairwise(n_participants=10, seed=1).export)
+    >>> d[["chose_a", "certainty", "trust"]].shape[1]
+    3
     """
     if export.design != "pairwise":
         raise StudyError(
