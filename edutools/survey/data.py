@@ -21,6 +21,8 @@ file, the row (spreadsheet numbering: the header is row 1) and the column.
     ``participant_id, attribute, value`` — further user attributes (age band, AI use, ...);
     an attribute whose values are all numbers is numeric, otherwise categorical.
 
+Other files in the folder (for example the simulator's ``planted_effects.csv``) are ignored.
+
 Design ``pairwise`` (Study 1):
 
 ``trials.csv`` (:class:`PairTrialRow`)
