@@ -44,6 +44,10 @@ demo: $(STAMP)
 	@mkdir -p demo-output
 	$(VENV)/bin/edutools validate edutools/data/example_course | tee demo-output/validate.txt
 	$(VENV)/bin/edutools generate edutools/data/example_course --engine local --out demo-output/bank.json
+	$(VENV)/bin/edutools export demo-output/bank.json --format gift --out demo-output/quiz.gift
+	$(VENV)/bin/edutools export demo-output/bank.json --format moodle --out demo-output/quiz.moodle.xml
+	$(VENV)/bin/edutools export demo-output/bank.json --format qti --out demo-output/quiz.qti.zip
+	$(VENV)/bin/edutools export demo-output/bank.json --format csv --out demo-output/quiz.csv
 	$(VENV)/bin/edutools study simulate --design gsp --study studies/style_preference/study.yaml --participants 80 --out demo-output/study/gsp-export
 	$(VENV)/bin/edutools study analyze demo-output/study/gsp-export --design gsp --study studies/style_preference/study.yaml --out demo-output/study/gsp
 	$(VENV)/bin/edutools study simulate --design pairwise --participants 200 --out demo-output/study/pairwise-export
