@@ -23,12 +23,12 @@ from edutools.survey.report import AnalysisOptions, AnalysisReport, analyze_expo
 __all__ = [
     "Progress",
     "StudyFile",
-    "analysis_zip",
     "export_zip",
     "find_studies",
     "participant_link",
     "progress",
     "raw_zip",
+    "report_zip",
     "run_analysis",
 ]
 
@@ -171,6 +171,6 @@ def run_analysis(store: Store, runtime: StudyRuntime, out: str | Path) -> Analys
     return analyze_export(export, out, options=options, title=runtime.study.title)
 
 
-def analysis_zip(report: AnalysisReport) -> bytes:
-    """The report folder (report.md, tables, figures) as a zip."""
-    return _zip_folder(report.out)
+def report_zip(folder: str | Path) -> bytes:
+    """A report folder (report.md, tables, figures) as a zip."""
+    return _zip_folder(Path(folder))

@@ -24,17 +24,31 @@ def server_address() -> Iterator[Callable[[str], None]]:
     config.set_option("server.address", before)
 
 
+_PAGE_SCRIPT = """
+import streamlit as st
+from edutools.app import auth, resources
+from edutools.app.pages import {page}
+st.set_page_config(layout="wide")
+auth.guard({page}.render, resources.settings)()
+"""
+
+
 @pytest.fixture
 def app(server_address: Callable[[str], None]) -> Callable[..., AppTest]:
-    """A fresh AppTest of app.py on a loopback address, optionally opened at a page."""
+    """A fresh AppTest on a loopback address: app.py, or one staff page behind its login guard.
+
+    AppTest.switch_page() reaches file pages only; the staff pages are callables, so a page is
+    run by a two-line script that wraps it the way the navigation does.
+    """
 
     def make(page: str | None = None, **query: str) -> AppTest:
         server_address("127.0.0.1")
-        at = AppTest.from_file(APP, default_timeout=60)
+        if page is None:
+            at = AppTest.from_file(APP, default_timeout=60)
+        else:
+            at = AppTest.from_string(_PAGE_SCRIPT.format(page=page), default_timeout=60)
         for k, v in query.items():
             at.query_params[k] = v
-        if page is not None:
-            at.switch_page(page)
         return at
 
     return make

@@ -64,7 +64,7 @@ def start_server(
             sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
             "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
+            "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
         ],
         cwd=ROOT, env=full_env, stdout=log_file, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -13,7 +13,12 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
+
+from edutools.store import Store
+from edutools.studyflow import Identity, ParticipantFlow, Position, StudyRuntime
+from edutools.studyflow.questionnaire import questionnaire
 
 ROOT = Path(__file__).parents[2]
 SOURCE = ROOT / "studies" / "style_preference" / "study.yaml"
@@ -71,3 +76,50 @@ def write_small_study(folder: Path, **kwargs: Any) -> Path:
                 sid = "-".join([item["id"], *map(str, combo)])
                 w.writerow([sid, item["id"], *combo, f"[{label}] {item['response']}"])
     return path
+
+
+def answer_current(flow: ParticipantFlow, pos: Position, *, attention_ok: bool = True) -> bool:
+    """Give the current step a valid answer; returns what the write reported."""
+    step = pos.step
+    assert step is not None
+    if step.kind == "gsp":
+        assert pos.trial is not None
+        return flow.answer_gsp(pos.trial, pos.trial.levels[0], rt_ms=1500.0)
+    if step.kind == "attention":
+        check = next(c for c in flow.runtime.study.attention.checks if c.id == step.ref)
+        wrong = next(o for o in check.options if o != check.correct)
+        return flow.answer_attention(step.index, check.correct if attention_ok else wrong)
+    if step.kind == "questionnaire":
+        use = next(u for u in flow.runtime.study.instruments if u.id == step.ref)
+        q = questionnaire(use)
+        return flow.answer_questionnaire(step.index, {i: q.scale[0] for i, _ in q.items})
+    if step.kind == "practice":
+        return flow.answer(step.index, {"value": step.data["levels"][-1]}, rt_ms=900.0)
+    if step.kind == "consent":
+        return flow.answer(step.index, {"agree": True})
+    return flow.answer(step.index, {})
+
+
+def run_participant(
+    store: Store,
+    runtime: StudyRuntime,
+    key: str,
+    *,
+    ok: bool = True,
+    steps: int = 99,
+    seed: int = 0,
+) -> None:
+    """Take participant ``key`` through up to ``steps`` steps (questionnaire answers seeded)."""
+    flow = ParticipantFlow.enter(store, runtime, Identity(key, prolific_pid=key))
+    for _ in range(steps):
+        pos = flow.position()
+        if pos.state != "step":
+            return
+        if pos.step is not None and pos.step.kind == "questionnaire":
+            q = questionnaire(runtime.study.instruments[0])
+            # answers that differ between participants, so trait scores vary
+            rng = np.random.default_rng(seed)
+            answers = {item: int(rng.choice(q.scale)) for item, _ in q.items}
+            flow.answer_questionnaire(pos.step.index, answers)
+            continue
+        answer_current(flow, pos, attention_ok=ok)

@@ -4,47 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from test_flow import answer_current
+from studyflow_fixtures import run_participant
 
 from edutools.errors import StudyError
 from edutools.store import Store
-from edutools.studyflow import Identity, ParticipantFlow, StudyRuntime
+from edutools.studyflow import StudyRuntime
 from edutools.studyflow.export import export_study, raw_tables
-from edutools.studyflow.questionnaire import questionnaire
 from edutools.survey.data import read_export, write_export
 from edutools.survey.report import AnalysisOptions, analyze_export
-
-
-def _run(
-    store: Store,
-    runtime: StudyRuntime,
-    key: str,
-    *,
-    ok: bool = True,
-    steps: int = 99,
-    seed: int = 0,
-) -> None:
-    flow = ParticipantFlow.enter(store, runtime, Identity(key, prolific_pid=key))
-    for _ in range(steps):
-        pos = flow.position()
-        if pos.state != "step":
-            return
-        if pos.step is not None and pos.step.kind == "questionnaire":
-            q = questionnaire(runtime.study.instruments[0])
-            # answers that differ between participants, so trait scores vary
-            rng = np.random.default_rng(seed)
-            answers = {item: int(rng.choice(q.scale)) for item, _ in q.items}
-            flow.answer_questionnaire(pos.step.index, answers)
-            continue
-        answer_current(flow, pos, attention_ok=ok)
 
 
 def test_nothing_to_export_yet(store: Store, runtime: StudyRuntime) -> None:
     with pytest.raises(StudyError, match="no participant has finished yet"):
         export_study(store, runtime)
-    _run(store, runtime, "busy", steps=3)
+    run_participant(store, runtime, "busy", steps=3)
     with pytest.raises(StudyError, match="no participant has finished yet"):
         export_study(store, runtime)
 
@@ -53,9 +27,9 @@ def test_export_round_trip_and_analysis(
     store: Store, runtime: StudyRuntime, tmp_path: Path
 ) -> None:
     for i in range(10):
-        _run(store, runtime, f"PROLIFIC{i}", seed=i)
-    _run(store, runtime, "BAD", ok=False)
-    _run(store, runtime, "UNFINISHED", steps=4)
+        run_participant(store, runtime, f"PROLIFIC{i}", seed=i)
+    run_participant(store, runtime, "BAD", ok=False)
+    run_participant(store, runtime, "UNFINISHED", steps=4)
     export = export_study(store, runtime)
     folder = write_export(export, tmp_path / "export")
     back = read_export(folder, "gsp")

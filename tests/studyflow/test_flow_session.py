@@ -7,40 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from studyflow_fixtures import answer_current
 
 from edutools.errors import StudyError
 from edutools.store import Store
 from edutools.studyflow import (
     Identity,
     ParticipantFlow,
-    Position,
     StudyRuntime,
     build_plan,
     load_bundle,
 )
-from edutools.studyflow.questionnaire import questionnaire
-
-
-def answer_current(flow: ParticipantFlow, pos: Position, *, attention_ok: bool = True) -> bool:
-    """Give the current step a valid answer; returns what the write reported."""
-    step = pos.step
-    assert step is not None
-    if step.kind == "gsp":
-        assert pos.trial is not None
-        return flow.answer_gsp(pos.trial, pos.trial.levels[0], rt_ms=1500.0)
-    if step.kind == "attention":
-        check = next(c for c in flow.runtime.study.attention.checks if c.id == step.ref)
-        wrong = next(o for o in check.options if o != check.correct)
-        return flow.answer_attention(step.index, check.correct if attention_ok else wrong)
-    if step.kind == "questionnaire":
-        use = next(u for u in flow.runtime.study.instruments if u.id == step.ref)
-        q = questionnaire(use)
-        return flow.answer_questionnaire(step.index, {i: q.scale[0] for i, _ in q.items})
-    if step.kind == "practice":
-        return flow.answer(step.index, {"value": step.data["levels"][-1]}, rt_ms=900.0)
-    if step.kind == "consent":
-        return flow.answer(step.index, {"agree": True})
-    return flow.answer(step.index, {})
 
 
 def _tables(store: Store, runtime: StudyRuntime) -> dict[str, pd.DataFrame]:

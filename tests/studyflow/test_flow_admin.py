@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_export import _run
+from studyflow_fixtures import run_participant
 
 from edutools.store import Store
 from edutools.studyflow import StudyRuntime
@@ -61,9 +61,9 @@ def test_participant_link(url: str, prolific: bool, expected: str) -> None:
 
 
 def test_progress_and_downloads(store: Store, runtime: StudyRuntime) -> None:
-    _run(store, runtime, "A1")
-    _run(store, runtime, "A2", ok=False)
-    _run(store, runtime, "A3", steps=4)
+    run_participant(store, runtime, "A1")
+    run_participant(store, runtime, "A2", ok=False)
+    run_participant(store, runtime, "A3", steps=4)
     p = progress(store, runtime)
     assert (p.started, p.completed, p.excluded, p.in_progress) == (3, 1, 1, 1)
     raw = zipfile.ZipFile(io.BytesIO(raw_zip(store, runtime)))
