@@ -1,5 +1,8 @@
 """Item Response Theory: estimators, scoring, fit, classical analysis, group comparison.
 
+The Bayesian backend (``edutools.irt.bayes.BayesIRT``, extra ``bayes``) is imported on
+demand so that torch is loaded only when it is used.
+
 Estimators follow scikit-learn (``TwoPL().fit(X)`` returns the estimator; fitted values end
 in ``_``) and mirt's convention P = c + (1 - c) / (1 + exp(-(a θ + d))), b = -d / a.
 """
@@ -13,6 +16,7 @@ from edutools.irt.distractors import distractor_analysis, keys_from_bank, score_
 from edutools.irt.estimators import OnePL, Rasch, ThreePL, TwoPL, calibrate, lr_test
 from edutools.irt.fit import infit_outfit, item_fit, person_fit, sx2
 from edutools.irt.information import information_curve, item_information
+from edutools.irt.plots import icc_chart, information_chart, wright_map
 from edutools.irt.result import Calibration
 from edutools.irt.scoring import score, summed_score_table
 from edutools.irt.simulate import Simulation, simulate_items, simulate_responses
@@ -33,7 +37,9 @@ __all__ = [
     "compare_groups",
     "distractor_analysis",
     "holm",
+    "icc_chart",
     "infit_outfit",
+    "information_chart",
     "information_curve",
     "item_analysis",
     "item_fit",
@@ -50,4 +56,5 @@ __all__ = [
     "simulate_responses",
     "summed_score_table",
     "sx2",
+    "wright_map",
 ]
