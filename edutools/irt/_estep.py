@@ -42,7 +42,8 @@ def log_probabilities(
     if c is not None:
         log_c = np.log(c)[:, None]
         log_1mc = np.log1p(-c)[:, None]
-        log_p1 = np.logaddexp(log_c, log_1mc + log_p1)
+        # rounding can push log(c + (1 - c) σ) a hair above 0 when σ is 1
+        log_p1 = np.minimum(np.logaddexp(log_c, log_1mc + log_p1), 0.0)
         log_p0 = log_1mc + log_p0
     return log_p1, log_p0
 
