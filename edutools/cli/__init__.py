@@ -21,7 +21,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-_COMMAND_MODULES: tuple[str, ...] = ("validate", "webapp", "study", "export", "generate")
+_COMMAND_MODULES: tuple[str, ...] = ("validate", "webapp", "study", "export", "generate", "calibrate")
 
 
 def _version(value: bool) -> None:

@@ -75,15 +75,29 @@ def _expected_complete_hessian(
     second: dict[tuple[int, int], np.ndarray],
     r: np.ndarray,
     n: np.ndarray,
+    nodes: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Block-diagonal E[∇² log f] in full layout from expected counts r, n (items × nodes)."""
+    """Block-diagonal E[∇² log f] in full layout from expected counts r, n (items × nodes).
+
+    With ``nodes`` (logistic models) the closed form -Σ_q n P (1 - P) h hᵀ, h = (θ, 1), is
+    used: it stays finite where P rounds to 0 or 1.
+    """
     J = P.shape[0]
     k = len(first)
-    pq = P * (1 - P)
-    res = (r - n * P) / pq
-    curv = n / pq + (r - n * P) * (1 - 2 * P) / pq**2
     H = np.zeros((k * J, k * J))
     idx = np.arange(J)
+    if nodes is not None:
+        w = n * P * (1 - P)
+        h = (nodes, np.ones_like(nodes))
+        for u in range(2):
+            for v in range(u, 2):
+                val = -(w * (h[u] * h[v])).sum(axis=1)
+                H[u * J + idx, v * J + idx] = val
+                H[v * J + idx, u * J + idx] = val
+        return H
+    pq = np.maximum(P * (1 - P), 1e-300)
+    res = (r - n * P) / pq
+    curv = n / pq + (r - n * P) * (1 - 2 * P) / pq**2
     for u in range(k):
         for v in range(u, k):
             val = (res * second[(u, v)] - first[u] * first[v] * curv).sum(axis=1)
@@ -184,7 +198,7 @@ def _logistic(
         for key, hk in h.items():
             S[key] += (P * (nq * hk)) @ P.T
         n = np.broadcast_to(nq, (J, th.size))
-    H = _expected_complete_hessian(P, first, second, r, n)
+    H = _expected_complete_hessian(P, first, second, r, n, nodes=th)
     H[:J, :J] += S[(0, 0)]
     H[:J, J:] += S[(0, 1)]
     H[J:, :J] += S[(0, 1)].T
@@ -227,7 +241,13 @@ def _dense(
     th = quad.nodes
     P, first, second = _irf(a, d, c, th)
     k = len(first)
-    D = np.stack([f / (P * (1 - P)) for f in first], axis=0).astype(dtype)  # k × J × Q
+    # score factors D = (∂P/∂ψ) / (P (1 - P)); with 1 - P = (1 - c)(1 - s) they reduce to
+    # θ s / P, s / P and c / P, which stay finite where P rounds to 1
+    if c is None:
+        D = np.stack([np.broadcast_to(th, P.shape), np.ones_like(P)], axis=0).astype(dtype)
+    else:
+        s = expit(a[:, None] * th + d[:, None])
+        D = np.stack([th * s / P, s / P, c[:, None] / P], axis=0).astype(dtype)  # k × J × Q
     Pd = P.astype(dtype)
     grad = np.zeros(k * J)
     GG = np.zeros((k * J, k * J))
@@ -255,5 +275,5 @@ def _dense(
             E += (Sv.T @ Sv).astype(float)
         grad += (w @ G).astype(float)
         GG += ((G * w[:, None]).T @ G).astype(float)
-    H = _expected_complete_hessian(P, first, second, r, n) + E - GG
+    H = _expected_complete_hessian(P, first, second, r, n, nodes=th if c is None else None) + E - GG
     return ll, grad, H

@@ -241,6 +241,21 @@ class _MML:
                 stacklevel=3,
             )
             notes.append(f"EM stopped after {n_iter} iterations without converging")
+        a, d, _ = spec.expand(phi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wild = [
+                i
+                for i, ai, bi in zip(data.items, a, -d / a, strict=True)
+                if abs(ai) > 10 or not abs(bi) <= 10
+            ]
+        if wild:
+            warnings.warn(
+                f"item(s) {', '.join(wild)} have extreme estimates (|a| > 10 or |b| > 10): the data "
+                "hardly inform them; check their scoring, or use a model with fewer parameters",
+                CalibrationWarning,
+                stacklevel=3,
+            )
+            notes.append(f"extreme estimates (|a| > 10 or |b| > 10): {', '.join(wild)}")
         if self.compute_se:
             cov = self._covariance(deriv, spec, notes)
         else:
