@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from edutools.app import auth, resources
-from edutools.app.pages import course, participant, study_admin
+from edutools.app.pages import course, export, generate, participant, review, study_admin
 
 PARTICIPANT_PARAM = "study"
 
@@ -40,6 +40,9 @@ def main() -> None:
         "": [participate],
         "Instructor": [
             _staff(course.render, "Course", "course", ":material/school:", default=True),
+            _staff(generate.render, "Generate", "generate", ":material/auto_awesome:"),
+            _staff(review.render, "Review", "review", ":material/rate_review:"),
+            _staff(export.render, "Export", "export", ":material/download:"),
         ],
         "Study": [
             _staff(study_admin.render, "Admin", "study_admin", ":material/groups:"),
