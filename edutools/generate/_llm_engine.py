@@ -163,10 +163,18 @@ class LLMEngine(abc.ABC):
             seed=self.seed,
             max_items=self.max_items,
         )
-        # the checks are CPU work: off the event loop, so other questions' calls go on meanwhile
-        items = await asyncio.to_thread(_checked, assembly.items, question, assertions)
-        if self.self_check and items:
-            items = await self._self_check(question, items, meter)
+        # the checks are CPU work: in a thread, at the same time as the self-check calls
+        checks = asyncio.to_thread(_checked, assembly.items, question, assertions)
+        if self.self_check and assembly.items:
+            checked, reviews = await asyncio.gather(
+                checks, self._self_check(question, list(assembly.items), meter)
+            )
+            items = [
+                item.model_copy(update={"flags": [*item.flags, *review.flags]})
+                for item, review in zip(checked, reviews, strict=True)
+            ]
+        else:
+            items = await checks
         return QuestionResult(
             question_id=question.id,
             assertions=tuple(assertions),

@@ -298,7 +298,8 @@ class _Run:
                         if t is not asyncio.current_task():
                             t.cancel()
                     raise
-                self.store.save_question(
+                await asyncio.to_thread(
+                    self.store.save_question,
                     run_id,
                     q.id,
                     result.assertions,

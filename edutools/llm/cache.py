@@ -75,6 +75,9 @@ class LLMCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: no fsync per write; a crash can lose the last replies, never
+            # corrupt the file, and a lost reply is only asked again
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute(_SCHEMA)
             self._conn.commit()
         except (OSError, sqlite3.Error) as exc:

@@ -42,6 +42,7 @@ Faults (:meth:`StubServer.inject`), each answering one request instead of the re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -148,6 +149,8 @@ class StubServer:
         Seconds added to every request.
     model : str
         The model name reported in replies when the request names none.
+    port : int
+        Port to listen on; 0 picks a free one.
 
     Attributes
     ----------
@@ -168,9 +171,14 @@ class StubServer:
     """
 
     def __init__(
-        self, responder: Responder | None = None, latency: float = 0.0, model: str = "stub-model"
+        self,
+        responder: Responder | None = None,
+        latency: float = 0.0,
+        model: str = "stub-model",
+        port: int = 0,
     ) -> None:
         self.responder: Responder = responder or respond
+        self.port = port
         self.latency = latency
         self.model = model
         self.errors: list[str] = []
@@ -195,7 +203,7 @@ class StubServer:
         class Handler(_Handler):
             server_stub = stub
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -437,21 +445,28 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(
         self, stub: StubServer, index: int, body: dict[str, Any], fault: _Fault | None, queued: Any
     ) -> None:
-        stub._wait(stub.latency)
-        if fault is not None and fault.kind == "rate_limit":
-            self._send_json(
-                429,
-                {"error": {"message": "rate limit reached (stub)", "type": "rate_limit_exceeded"}},
-                {"Retry-After": f"{fault.retry_after:g}"},
-            )
+        # the reply leaves ``latency`` seconds after the request arrived, however long the
+        # stub itself took to compose it: a fixed latency per call
+        deadline = time.monotonic() + stub.latency
+        if fault is not None and fault.kind in ("rate_limit", "server_error"):
+            stub._wait(deadline - time.monotonic())
+            if fault.kind == "rate_limit":
+                self._send_json(
+                    429,
+                    {
+                        "error": {
+                            "message": "rate limit reached (stub)",
+                            "type": "rate_limit_exceeded",
+                        }
+                    },
+                    {"Retry-After": f"{fault.retry_after:g}"},
+                )
+            else:
+                self._send_json(
+                    fault.status,
+                    {"error": {"message": "server error (stub)", "type": "server_error"}},
+                )
             return
-        if fault is not None and fault.kind == "server_error":
-            self._send_json(
-                fault.status, {"error": {"message": "server error (stub)", "type": "server_error"}}
-            )
-            return
-        if fault is not None and fault.kind == "timeout":
-            stub._wait(fault.delay)
         try:
             reply = stub._reply_for(body, queued)
         except Exception as exc:  # a broken responder must show up in the test, not hang it
@@ -460,20 +475,58 @@ class _Handler(BaseHTTPRequestHandler):
                 500, {"error": {"message": f"stub responder failed: {exc}", "type": "server_error"}}
             )
             return
-        if fault is not None and fault.kind == "malformed_json":
+        if fault is not None and fault.kind == "timeout":
+            deadline += fault.delay
+        elif fault is not None and fault.kind == "malformed_json":
             reply = '{"this is": not JSON at all'
         elif fault is not None and fault.kind == "schema_invalid":
             reply = {"unexpected_field": "this object does not match the schema"}
         elif fault is not None and fault.kind == "truncated":
             text = _encode(reply.content if isinstance(reply, StubReply) else reply)
             reply = StubReply(text[: max(1, len(text) // 2)], finish_reason="length")
-        self._send_json(200, _completion(index, body, stub.model, reply))
+        payload = _completion(index, body, stub.model, reply)
+        stub._wait(deadline - time.monotonic())
+        self._send_json(200, payload)
 
     def do_GET(self) -> None:
-        """``GET /v1/models`` lists the stub model; anything else is 404."""
+        """``GET /v1/models`` lists the stub model, ``GET /v1/stub/stats`` counts; else 404."""
+        stub = self.server_stub
         if self.path.rstrip("/").endswith("/models"):
             self._send_json(
-                200, {"object": "list", "data": [{"id": self.server_stub.model, "object": "model"}]}
+                200, {"object": "list", "data": [{"id": stub.model, "object": "model"}]}
+            )
+            return
+        if self.path.rstrip("/").endswith("/stub/stats"):
+            requests = stub.requests
+            self._send_json(
+                200,
+                {
+                    "requests": len(requests),
+                    "faults": sum(r.fault is not None for r in requests),
+                    "max_in_flight": stub.max_in_flight,
+                },
             )
             return
         self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the stub from the command line until interrupted (for manual tests, benchmarks).
+
+    ``python -m edutools.llm.stubserver [--latency 0.2] [--port 0]`` prints the base URL on
+    the first line of stdout; ``GET <base URL>/stub/stats`` returns request counts.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="OpenAI-compatible stub chat server")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    args = parser.parse_args(argv)
+    with StubServer(latency=args.latency, port=args.port) as stub:
+        print(stub.base_url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
