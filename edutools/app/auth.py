@@ -85,9 +85,9 @@ def show_banner(acc: Access) -> None:
         return
     if acc.loopback_only:
         st.info(
-            f"No login is configured, so this app listens on {acc.address} only and is "
-            "reachable from this computer alone. To share it, set EDUTOOLS_APP_PASSWORD_HASH "
-            "(make one with `edutools app hash-password`) or configure an OIDC provider.",
+            f"No login is configured: the app listens on {acc.address} only (this computer). "
+            "To share it, set EDUTOOLS_APP_PASSWORD_HASH (`edutools app hash-password`) or "
+            "an OIDC provider.",
             icon="🔒",
         )
 

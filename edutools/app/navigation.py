@@ -9,7 +9,17 @@ from __future__ import annotations
 import streamlit as st
 
 from edutools.app import auth, resources
-from edutools.app.pages import course, export, generate, participant, review, study_admin
+from edutools.app.pages import (
+    calibrate,
+    compare,
+    course,
+    downloads,
+    export,
+    generate,
+    participant,
+    review,
+    study_admin,
+)
 
 PARTICIPANT_PARAM = "study"
 
@@ -43,6 +53,11 @@ def main() -> None:
             _staff(generate.render, "Generate", "generate", ":material/auto_awesome:"),
             _staff(review.render, "Review", "review", ":material/rate_review:"),
             _staff(export.render, "Export", "export", ":material/download:"),
+        ],
+        "Researcher": [
+            _staff(calibrate.render, "Calibrate", "calibrate", ":material/insights:"),
+            _staff(compare.render, "Compare", "compare", ":material/compare_arrows:"),
+            _staff(downloads.render, "Downloads", "downloads", ":material/folder_zip:"),
         ],
         "Study": [
             _staff(study_admin.render, "Admin", "study_admin", ":material/groups:"),

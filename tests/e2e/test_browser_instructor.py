@@ -76,3 +76,29 @@ def test_instructor_generates_edits_and_exports(
     store.close()
     # the first page was measured from navigation to the course title on screen
     assert first_render < 10, f"first page took {first_render:.1f} s"
+
+
+def test_researcher_pages_render(server: AppServer, browser_context: Any) -> None:
+    """Calibrate the simulated example, compare by source, list the downloads (screenshots)."""
+    page = browser_context.new_page()
+    page.goto(f"{server.url}/calibrate")
+    page.get_by_role("heading", name="Calibrate").wait_for()
+    page.get_by_text("Simulated example", exact=True).click()
+    page.get_by_role("button", name="Calibrate", exact=True).click()
+    page.get_by_text("2PL on simulated example").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Charts").click()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    page.wait_for_timeout(800)
+    screenshot(page, "researcher-1-calibrate")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Compare", exact=True).click()
+    page.get_by_role("heading", name="Compare item groups").wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    page.wait_for_timeout(800)
+    screenshot(page, "researcher-2-compare")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Downloads", exact=True).click()
+    page.get_by_role("heading", name="Downloads").wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="wright_map.png").click()
+    assert download.value.path().read_bytes().startswith(b"\x89PNG")
+    screenshot(page, "researcher-3-downloads")
+    page.close()
