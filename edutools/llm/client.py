@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -47,6 +48,8 @@ __all__ = ["LLMClient", "call_structured", "run_async"]
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+
+log = logging.getLogger("edutools.llm")
 
 _MAX_TOKENS_CAP = 32_768
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
@@ -257,6 +260,7 @@ class LLMClient:
                 value = parse_reply(reply.text, output_type, check)
             except ReplyError as exc:
                 attempts.append(f"attempt {attempt}: {exc}; reply began {reply.text[:200]!r}")
+                log.info("stage %s: re-asking after an unusable reply: %s", prompt.name, exc)
                 convo = [
                     *convo,
                     AIMessage(content=reply.text),
@@ -319,6 +323,14 @@ class LLMClient:
                         ) from None
                     wait = self.retry.delay(retries, retry_after_seconds(exc))
                     retries += 1
+                    log.warning(
+                        "%s from %s; retry %d of %d in %.2f s",
+                        _describe(exc),
+                        self._provider,
+                        retries,
+                        self.retry.max_retries,
+                        wait,
+                    )
                 else:
                     usage_md: Mapping[str, Any] = message.usage_metadata or {}
                     p = int(usage_md.get("input_tokens", 0))
@@ -380,7 +392,10 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, openai.APITimeoutError):
         return "timeout"
     if status is not None:
-        return f"HTTP {status} {name}"
+        kind = (
+            "rate limit" if status == 429 else "server error" if status >= 500 else "client error"
+        )
+        return f"HTTP {status} {kind}"
     return f"{name}: {str(exc)[:200]}"
 
 

@@ -122,6 +122,7 @@ class _Fault:
     retry_after: float
     status: int
     delay: float
+    message: str
 
 
 def _content_text(content: Any) -> str:
@@ -263,6 +264,7 @@ class StubServer:
         retry_after: float = 0.01,
         status: int = 500,
         delay: float = 1.0,
+        message: str = "server error (stub)",
     ) -> None:
         """Answer the next ``count`` matching requests with a fault.
 
@@ -279,11 +281,16 @@ class StubServer:
             ``when(request_body) -> bool`` selects which requests match (e.g. one stage).
         retry_after, status, delay
             For ``rate_limit``, ``server_error`` and ``timeout``.
+        message : str
+            The error message of a ``server_error`` reply (e.g. what a server says when it
+            rejects ``json_schema``).
         """
         if kind not in _FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; use one of {', '.join(_FAULT_KINDS)}")
         with self._lock:
-            self._faults.append(_Fault(kind, count, after, when, retry_after, status, delay))
+            self._faults.append(
+                _Fault(kind, count, after, when, retry_after, status, delay, message)
+            )
 
     def clear_faults(self) -> None:
         """Drop every pending fault (e.g. to end a simulated outage)."""
@@ -464,7 +471,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send_json(
                     fault.status,
-                    {"error": {"message": "server error (stub)", "type": "server_error"}},
+                    {"error": {"message": fault.message, "type": "server_error"}},
                 )
             return
         try:

@@ -259,3 +259,15 @@ def test_bad_arguments(
 ) -> None:
     with pytest.raises(error, match=message):
         run(course, settings=settings, **kwargs)
+
+
+def test_api_key_is_written_nowhere(llm_settings: Settings, course: Course, tmp_path: Path) -> None:
+    out = tmp_path / "bank.json"
+    bank = run(course, "anaquest", llm_settings, **OPTIONS)
+    out.write_text(bank.model_dump_json())
+    key = llm_settings.openai_api_key
+    assert key
+    files = [p for p in [*llm_settings.data_dir.rglob("*"), out] if p.is_file()]
+    assert any(p.suffix == ".sqlite3" for p in files)
+    for path in files:
+        assert key.encode() not in path.read_bytes(), path
