@@ -7,12 +7,13 @@ it inside one event loop; nothing here opens a connection at import time.
 from __future__ import annotations
 
 from edutools.llm.cache import LLMCache, cache_key
-from edutools.llm.client import LLMClient, call_structured, run_async
+from edutools.llm.client import LLMClient
 from edutools.llm.factory import make_chat_model
 from edutools.llm.fence import fence_nonce
 from edutools.llm.prompts import Prompt, load_prompt, prompt_hashes, prompt_names, prompts_dir
 from edutools.llm.ratelimit import RateLimiter
 from edutools.llm.retry import RetryPolicy, is_retryable, retry_after_seconds
+from edutools.llm.sync import call_structured, run_async
 from edutools.llm.tokens import estimate_tokens, messages_tokens, pack
 from edutools.llm.usage import PRICES, UsageMeter, cost_usd
 

@@ -23,9 +23,8 @@ What one ``structured`` call does:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -44,10 +43,9 @@ from edutools.llm.usage import PRICES, UsageMeter
 from edutools.schema import Usage
 from edutools.settings import Settings
 
-__all__ = ["LLMClient", "call_structured", "run_async"]
+__all__ = ["LLMClient"]
 
 M = TypeVar("M", bound=BaseModel)
-T = TypeVar("T")
 
 log = logging.getLogger("edutools.llm")
 
@@ -397,53 +395,3 @@ def _describe(exc: BaseException) -> str:
         )
         return f"HTTP {status} {kind}"
     return f"{name}: {str(exc)[:200]}"
-
-
-def call_structured(
-    settings: Settings,
-    prompt: Prompt,
-    output_type: type[M],
-    variables: Mapping[str, Any],
-    **client_options: Any,
-) -> tuple[M, Usage]:
-    """One structured call from synchronous code (opens and closes its own client).
-
-    Parameters
-    ----------
-    settings : Settings
-        As for :class:`LLMClient`.
-    prompt, output_type, variables
-        As for :meth:`LLMClient.structured`.
-    **client_options
-        Passed to :class:`LLMClient`.
-
-    Returns
-    -------
-    (pydantic.BaseModel, Usage)
-        The value and the usage of this call.
-    """
-
-    async def main() -> tuple[M, Usage]:
-        async with LLMClient(settings, **client_options) as llm:
-            value = await llm.structured(prompt, output_type, variables)
-            return value, llm.usage()
-
-    return run_async(main)
-
-
-def run_async(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run ``factory()`` to completion from synchronous code, in a fresh event loop.
-
-    When this thread already runs a loop (a notebook, some app servers), the work runs in
-    a helper thread with its own loop, so the caller need not care.
-    """
-
-    async def wrapper() -> T:
-        return await factory()
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(wrapper())
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, wrapper()).result()

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from edutools.errors import ConfigError, GenerationError
-from edutools.llm import LLMClient, RetryPolicy, load_prompt
+from edutools.llm import LLMClient, RetryPolicy, call_structured, load_prompt, run_async
 from edutools.llm.stubserver import StubReply, StubServer
 from edutools.settings import Settings
 
@@ -273,3 +273,21 @@ def test_retries_are_logged_without_the_key(
     assert "retry 1 of 3" in caplog.text
     assert llm_settings.openai_api_key
     assert llm_settings.openai_api_key not in caplog.text
+
+
+def test_call_structured_from_sync_code(stub_server: StubServer, llm_settings: Settings) -> None:
+    stub_server.enqueue({"text": "sync"})
+    value, usage = call_structured(llm_settings, PROMPT, Echo, variables(), cache=False)
+    assert value == Echo(text="sync")
+    assert usage.calls == 1
+
+
+def test_run_async_inside_a_running_loop() -> None:
+    async def inner() -> int:
+        await asyncio.sleep(0)
+        return 7
+
+    async def outer() -> int:
+        return run_async(inner)  # a loop runs here already: run_async uses a helper thread
+
+    assert asyncio.run(outer()) == 7

@@ -1,0 +1,214 @@
+"""The stub server's wire format: the HTTP handler and the chat-completion replies."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from edutools.llm.tokens import estimate_tokens
+
+if TYPE_CHECKING:
+    from edutools.llm.stubserver import StubServer
+
+__all__ = ["NOTHING", "Fault", "StubHandler", "StubReply", "content_text", "encode"]
+
+NOTHING = object()  # "no queued reply" (None is a valid reply)
+
+
+@dataclass(frozen=True)
+class StubReply:
+    """A reply with control over ``finish_reason`` and the reported token counts."""
+
+    content: Any
+    finish_reason: str = "stop"
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass
+class Fault:
+    kind: str
+    remaining: int
+    skip: int
+    when: Callable[[dict[str, Any]], bool] | None
+    retry_after: float
+    status: int
+    delay: float
+    message: str
+
+
+def content_text(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return "" if content is None else str(content)
+
+
+def encode(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _completion(index: int, body: dict[str, Any], model: str, reply: Any) -> dict[str, Any]:
+    finish = "stop"
+    prompt_tokens = completion_tokens = None
+    if isinstance(reply, StubReply):
+        finish = reply.finish_reason
+        prompt_tokens, completion_tokens = reply.prompt_tokens, reply.completion_tokens
+        reply = reply.content
+    text = encode(reply)
+    if body.get("tools"):
+        name = body["tools"][0]["function"]["name"]
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{index}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": text},
+                }
+            ],
+        }
+    else:
+        message = {"role": "assistant", "content": text}
+    request_text = "".join(content_text(m.get("content")) for m in body.get("messages", []))
+    if prompt_tokens is None:
+        prompt_tokens = estimate_tokens(request_text) + 4 * len(body.get("messages", []))
+    if completion_tokens is None:
+        completion_tokens = estimate_tokens(text)
+    return {
+        "id": f"chatcmpl-stub-{index}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model") or model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class StubHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the openai client expects
+    # one buffered write per reply and no Nagle delay: otherwise every reply waits ~40 ms
+    # for a delayed ACK, which would swamp the latencies the benchmark sets
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+    server_stub: StubServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request log lines."""
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout we caused on purpose)
+
+    def do_POST(self) -> None:
+        """Answer ``POST .../chat/completions``."""
+        stub = self.server_stub
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send_json(
+                404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}
+            )
+            return
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            self._send_json(
+                400, {"error": {"message": "request body is not JSON", "type": "invalid_request"}}
+            )
+            return
+        index, fault, queued = stub._admit(self.path, dict(self.headers.items()), body)
+        try:
+            self._answer(stub, index, body, fault, queued)
+        finally:
+            stub._done()
+
+    def _answer(
+        self, stub: StubServer, index: int, body: dict[str, Any], fault: Fault | None, queued: Any
+    ) -> None:
+        # the reply leaves ``latency`` seconds after the request arrived, however long the
+        # stub itself took to compose it: a fixed latency per call
+        deadline = time.monotonic() + stub.latency
+        if fault is not None and fault.kind in ("rate_limit", "server_error"):
+            stub._wait(deadline - time.monotonic())
+            if fault.kind == "rate_limit":
+                self._send_json(
+                    429,
+                    {
+                        "error": {
+                            "message": "rate limit reached (stub)",
+                            "type": "rate_limit_exceeded",
+                        }
+                    },
+                    {"Retry-After": f"{fault.retry_after:g}"},
+                )
+            else:
+                self._send_json(
+                    fault.status,
+                    {"error": {"message": fault.message, "type": "server_error"}},
+                )
+            return
+        try:
+            reply = stub._reply_for(body, queued)
+        except Exception as exc:  # a broken responder must show up in the test, not hang it
+            stub.errors.append(f"{type(exc).__name__}: {exc}")
+            self._send_json(
+                500, {"error": {"message": f"stub responder failed: {exc}", "type": "server_error"}}
+            )
+            return
+        if fault is not None and fault.kind == "timeout":
+            deadline += fault.delay
+        elif fault is not None and fault.kind == "malformed_json":
+            reply = '{"this is": not JSON at all'
+        elif fault is not None and fault.kind == "schema_invalid":
+            reply = {"unexpected_field": "this object does not match the schema"}
+        elif fault is not None and fault.kind == "truncated":
+            text = encode(reply.content if isinstance(reply, StubReply) else reply)
+            reply = StubReply(text[: max(1, len(text) // 2)], finish_reason="length")
+        payload = _completion(index, body, stub.model, reply)
+        stub._wait(deadline - time.monotonic())
+        self._send_json(200, payload)
+
+    def do_GET(self) -> None:
+        """``GET /v1/models`` lists the stub model, ``GET /v1/stub/stats`` counts; else 404."""
+        stub = self.server_stub
+        if self.path.rstrip("/").endswith("/models"):
+            self._send_json(
+                200, {"object": "list", "data": [{"id": stub.model, "object": "model"}]}
+            )
+            return
+        if self.path.rstrip("/").endswith("/stub/stats"):
+            requests = stub.requests
+            self._send_json(
+                200,
+                {
+                    "requests": len(requests),
+                    "faults": sum(r.fault is not None for r in requests),
+                    "max_in_flight": stub.max_in_flight,
+                },
+            )
+            return
+        self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
