@@ -12,7 +12,6 @@ The LSAT6 and LSAT7 fits match R's ltm and mirt to the printed digits; see tests
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -22,7 +21,8 @@ from scipy import stats
 from edutools.errors import CalibrationError
 from edutools.irt._data import CalibrationWarning, ResponseData, prepare_responses
 from edutools.irt._em import run_em
-from edutools.irt._louis import Derivatives, marginal_derivatives
+from edutools.irt._fitting import item_rest_stats, maximise
+from edutools.irt._louis import Derivatives
 from edutools.irt._models import ModelName, ModelSpec
 from edutools.irt._quadrature import Quadrature, normal_grid
 from edutools.irt.result import Calibration
@@ -33,96 +33,8 @@ Precision = Literal["auto", "double", "single"]
 
 # Above this many pattern × column cells the matrix products run in float32: the
 # parameter estimates move by far less than their standard errors (checked in
-# tests/irt/test_precision.py) while time and memory halve.
+# tests/irt/test_estimators.py) while time and memory halve.
 _SINGLE_ABOVE = 1_000_000
-# Newton polishing needs a full Hessian per step; skip it when one costs more than this.
-_POLISH_BUDGET = 2e10
-# Large data start from EM on a subsample of this many patterns.
-_WARM_START_ABOVE = 100_000
-_WARM_START_ROWS = 20_000
-
-
-def _item_rest_stats(data: ResponseData) -> tuple[np.ndarray, np.ndarray]:
-    """Proportion correct and item-rest correlation of each item, weighted by pattern counts.
-
-    The sums run over the persons who answered the item; the rest score counts the other
-    items answered correctly.
-    """
-    w = data.counts
-    ones = data.ones
-    obs = data.observed
-    total = ones.sum(axis=1, dtype=np.float64)
-    s_w = w @ obs
-    s_x = w @ ones
-    wt = w * total
-    s_r = wt @ obs - s_x
-    s_xr = wt @ ones - s_x
-    s_rr = (wt * total) @ obs - 2 * (wt @ ones) + s_x
-    p = s_x / s_w
-    cov = s_xr / s_w - p * s_r / s_w
-    var_x = p * (1 - p)
-    var_r = s_rr / s_w - (s_r / s_w) ** 2
-    den = np.sqrt(var_x * var_r)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rpb = np.where(den > 0, cov / den, 0.0)
-    return p, rpb
-
-
-def _newton_polish(
-    data: ResponseData,
-    spec: ModelSpec,
-    quad: Quadrature,
-    phi: np.ndarray,
-    deriv: Derivatives,
-    tol: float,
-) -> tuple[np.ndarray, Derivatives, bool]:
-    """Newton steps on the exact marginal log-posterior from near the optimum.
-
-    Returns the new point, its derivatives and whether the last Newton step was below
-    ``tol`` (the point is then within ``tol`` of the optimum).
-    """
-    for _ in range(6):
-        try:
-            chol = np.linalg.cholesky(-deriv.hess)
-        except np.linalg.LinAlgError:
-            return phi, deriv, False
-        step = np.linalg.solve(chol.T, np.linalg.solve(chol, deriv.grad))
-        size = float(np.abs(step).max())
-        if size < tol:
-            return phi, deriv, True
-        if size > 0.1:  # not close enough for Newton to be trusted
-            return phi, deriv, False
-        trial = marginal_derivatives(data, spec, phi + step, quad, dtype=np.float64)
-        old = deriv.loglik + spec.log_prior(phi)
-        new = trial.loglik + spec.log_prior(phi + step)
-        if not new >= old - 1e-9 * abs(old):
-            return phi, deriv, False
-        phi, deriv = phi + step, trial
-    return phi, deriv, False
-
-
-def _warm_start(
-    data: ResponseData,
-    spec: ModelSpec,
-    quad: Quadrature,
-    phi0: np.ndarray,
-    dtype: type[np.floating],
-) -> np.ndarray:
-    """Start values from EM on a seeded subsample of patterns: cheap, and close to the MLE."""
-    rng = np.random.default_rng(0)
-    rows = np.sort(rng.choice(data.n_patterns, size=_WARM_START_ROWS, replace=False))
-    sub = replace(
-        data,
-        design=data.design[rows],
-        counts=data.counts[rows],
-        inverse=np.arange(rows.size),
-        kept=np.ones(rows.size, dtype=bool),
-    )
-    ones = sub.ones.sum(axis=0)
-    seen = sub.observed.sum(axis=0)
-    if np.any(ones == 0) or np.any(ones == seen):  # an item without variance in the subsample
-        return phi0
-    return run_em(sub, spec, quad, phi0, max_iter=500, tol=1e-4, dtype=dtype).phi
 
 
 class _MML:
@@ -208,34 +120,14 @@ class _MML:
             dtype: type[np.floating] = np.float32
         else:
             dtype = np.float64
-        polish = self._polish_affordable(data, spec)
-        p, rpb = _item_rest_stats(data)
+        p, rpb = item_rest_stats(data)
         phi0 = self._start(data, quad, spec, p, rpb, dtype)
-        if data.n_patterns > _WARM_START_ABOVE:
-            phi0 = _warm_start(data, spec, quad, phi0, dtype)
-        # With Newton polishing to follow, EM only has to get close; single precision
-        # cannot resolve parameter changes much below 1e-5.
-        if polish:
-            em_tol = max(self.tol, 1e-4)
-        else:
-            em_tol = max(self.tol, 1e-5) if dtype is np.float32 else self.tol
-        em = run_em(data, spec, quad, phi0, max_iter=self.max_iter, tol=em_tol, dtype=dtype)
-        phi, n_iter, converged = em.phi, em.n_iter, em.converged
-        # The final pass gives the reported log-likelihood and the SEs: in double precision
-        # whenever a pass is affordable, so that loglik, AIC and BIC carry all their digits.
-        deriv = marginal_derivatives(data, spec, phi, quad, dtype=np.float64 if polish else dtype)
-        if polish:
-            phi, deriv, close = _newton_polish(data, spec, quad, phi, deriv, self.tol)
-            if close:
-                converged = True
-            else:  # Newton could not finish the job: EM goes on to the full tolerance
-                em = run_em(data, spec, quad, phi, max_iter=self.max_iter, tol=self.tol)
-                phi, n_iter, converged = em.phi, n_iter + em.n_iter, em.converged
-                deriv = marginal_derivatives(data, spec, phi, quad, dtype=np.float64)
+        fit = maximise(data, spec, quad, phi0, tol=self.tol, max_iter=self.max_iter, dtype=dtype)
+        phi, deriv, n_iter, converged = fit.phi, fit.deriv, fit.n_iter, fit.converged
         notes: list[str] = [f"{k} excluded: {v}" for k, v in data.excluded.items()]
         if not converged:
             warnings.warn(
-                f"{self.model} EM did not converge in {self.max_iter} iterations; "
+                f"{self.model} fit ({fit.method}) did not converge in {self.max_iter} iterations; "
                 "raise max_iter or loosen tol",
                 CalibrationWarning,
                 stacklevel=3,
@@ -260,7 +152,9 @@ class _MML:
             cov = self._covariance(deriv, spec, notes)
         else:
             cov = np.full((spec.n_params,) * 2, np.nan)
-        return self._calibration(data, spec, quad, phi, cov, deriv.loglik, converged, n_iter, notes)
+        return self._calibration(
+            data, spec, quad, phi, cov, deriv.loglik, converged, n_iter, notes, p
+        )
 
     def _start(
         self,
@@ -272,14 +166,6 @@ class _MML:
         dtype: type[np.floating],
     ) -> np.ndarray:
         return spec.start(p, rpb)
-
-    def _polish_affordable(self, data: ResponseData, spec: ModelSpec) -> bool:
-        J = data.n_items
-        if spec.name == "3pl" or data.has_missing:
-            cost = data.n_patterns * (spec.n_full**2) * self.n_quadrature
-        else:
-            cost = data.n_patterns * 10 * J * J
-        return cost < _POLISH_BUDGET
 
     @staticmethod
     def _covariance(deriv: Derivatives, spec: ModelSpec, notes: list[str]) -> np.ndarray:
@@ -308,6 +194,7 @@ class _MML:
         converged: bool,
         n_iter: int,
         notes: list[str],
+        p_values: np.ndarray,
     ) -> Calibration:
         a, d, c = spec.expand(phi)
         se = standard_errors(spec, phi, cov, data.items)
@@ -329,7 +216,7 @@ class _MML:
             excluded=dict(data.excluded),
             notes=tuple(notes),
             c_prior=spec.c_prior,
-            p_values=_item_rest_stats(data)[0],
+            p_values=p_values,
         )
 
     def _set_fitted(self, cal: Calibration) -> None:
