@@ -48,12 +48,14 @@ demo: $(STAMP)
 	$(VENV)/bin/edutools export demo-output/bank.json --format moodle --out demo-output/quiz.moodle.xml
 	$(VENV)/bin/edutools export demo-output/bank.json --format qti --out demo-output/quiz.qti.zip
 	$(VENV)/bin/edutools export demo-output/bank.json --format csv --out demo-output/quiz.csv
+	$(VENV)/bin/edutools calibrate edutools/data/example_responses/responses.csv --model 2pl --items edutools/data/example_responses/items.json --out demo-output/calibration
 	$(VENV)/bin/edutools study simulate --design gsp --study studies/style_preference/study.yaml --participants 80 --out demo-output/study/gsp-export
 	$(VENV)/bin/edutools study analyze demo-output/study/gsp-export --design gsp --study studies/style_preference/study.yaml --out demo-output/study/gsp
 	$(VENV)/bin/edutools study simulate --design pairwise --participants 200 --out demo-output/study/pairwise-export
 	$(VENV)/bin/edutools study analyze demo-output/study/pairwise-export --design pairwise --n-boot 200 --out demo-output/study/pairwise
 
 bench: $(STAMP)
+	@$(PIP) install -e ".[bench]" 2>&1 | grep -v "is ignored: it is neither" || true
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
