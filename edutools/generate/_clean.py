@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from edutools.generate._text import content_stems, words
 from edutools.generate.privacy import mask_pii
+from edutools.text import content_stems, words
 
 __all__ = ["clean_sentence", "is_fragment", "reject_reason"]
 

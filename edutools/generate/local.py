@@ -38,15 +38,6 @@ from edutools.generate._label import (
     cluster_probability,
     sentence_evidence,
 )
-from edutools.generate._text import (
-    TfidfVectors,
-    cluster,
-    content_stems,
-    is_negated,
-    split_clauses,
-    split_sentences,
-    words,
-)
 from edutools.generate.assemble import (
     DEFAULT_MIX,
     FormMix,
@@ -56,6 +47,15 @@ from edutools.generate.assemble import (
 )
 from edutools.generate.quality import check_item
 from edutools.schema import Assertion, Course, Item, ItemBank, Provenance, Question, Truth, Usage
+from edutools.text import (
+    TfidfVectors,
+    cluster,
+    content_stems,
+    is_negated,
+    split_clauses,
+    split_sentences,
+    words,
+)
 
 __all__ = ["LocalEngine", "generate_local"]
 

@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from edutools.generate._text import TfidfVectors, content_stems, is_negated, words, wordset
 from edutools.schema import Assertion, Course, Flag, Item, ItemBank, Question
+from edutools.text import TfidfVectors, content_stems, is_negated, words, wordset
 
 __all__ = ["CHECKS", "CheckContext", "check_bank", "check_item"]
 

@@ -298,15 +298,24 @@ class _Run:
                         if t is not asyncio.current_task():
                             t.cancel()
                     raise
-                await asyncio.to_thread(
-                    self.store.save_question,
-                    run_id,
-                    q.id,
-                    result.assertions,
-                    result.items,
-                    usage=result.usage,
-                    notes=result.notes,
+                save = asyncio.ensure_future(
+                    asyncio.to_thread(
+                        self.store.save_question,
+                        run_id,
+                        q.id,
+                        result.assertions,
+                        result.items,
+                        usage=result.usage,
+                        notes=result.notes,
+                    )
                 )
+                # A finished question is kept: a cancel that arrives while its save runs (in a
+                # thread, which a cancel cannot stop) waits for the save and reports it as
+                # generated, so the progress events always match what storage holds.
+                while not save.done():
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.shield(save)
+                save.result()
                 self._report(
                     q,
                     "generated",

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from edutools import io
-from edutools.generate import _clean, _label, _text, local
+from edutools import text as _text
+from edutools.generate import _clean, _label, local
 from edutools.generate._clean import clean_sentence, reject_reason
-from edutools.generate._text import cluster, split_sentences, stem
 from edutools.generate.local import LocalEngine, generate_local
 from edutools.schema import Concept, Course, ItemBank, Question, StudentAnswer
+from edutools.text import cluster, split_sentences, stem
 
 REFERENCE = (
     "Plants make their own food by photosynthesis. They use light energy to turn carbon dioxide "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,47 @@ def test_cancel_keeps_what_is_done(
     assert {i.question_id for i in partial.items} == done
     bank = run(course, "anaquest", llm_settings, **OPTIONS)
     assert signature(bank) == clean
+
+
+class _CancelDuringSave(Store):
+    """A store whose first save sets the cancel event and then commits slowly."""
+
+    def __init__(self, url: str, stop: threading.Event) -> None:
+        super().__init__(Store.from_url(url).engine)
+        self.stop = stop
+
+    def save_question(self, *args: Any, **kwargs: Any) -> bool:
+        if not self.stop.is_set():
+            self.stop.set()
+            time.sleep(0.3)  # the runner's watcher cancels the task while this thread writes
+        return super().save_question(*args, **kwargs)
+
+
+def test_a_cancel_during_a_save_keeps_and_reports_that_question(
+    llm_settings: Settings, course: Course, tmp_path: Path
+) -> None:
+    stop = threading.Event()
+    db = _CancelDuringSave(f"sqlite:///{tmp_path / 'db.sqlite3'}", stop)
+    events: list[QuestionProgress] = []
+    bank = run(
+        course,
+        "anaquest",
+        llm_settings.with_(max_concurrency=1),
+        store=db,
+        progress=events.append,
+        cancel=stop,
+        **OPTIONS,
+    )
+    generated = {e.question_id for e in events if e.status == "generated"}
+    cancelled = {e.question_id for e in events if e.status == "cancelled"}
+    assert course.questions[0].id in generated, "the question whose save was under way is kept"
+    assert cancelled, "questions not yet started are cancelled"
+    assert generated | cancelled == {q.id for q in course.questions}
+    assert not generated & cancelled
+    assert {i.question_id for i in bank.items} == generated
+    run_id = db.list_runs()[0].run_id
+    assert db.completed_questions(run_id) == generated
+    db.close()
 
 
 def test_a_cached_rerun_makes_no_http_call(

@@ -21,13 +21,12 @@ from edutools.llm.stubserver import StubServer
 from edutools.settings import Settings
 from edutools.survey.config import StudyDefinition, load_study
 from edutools.survey.transfer import (
-    content_similarity,
     find_rewrite,
     llm_style_judge,
     rewrite_responses,
     style_targets,
-    validate_transfer,
 )
+from edutools.survey.transfer_validation import content_similarity, validate_transfer
 
 STUDY_PATH = Path(__file__).resolve().parents[2] / "studies" / "style_preference" / "study.yaml"
 UNCHANGED_ITEM = "sleep"  # the fake model returns this base response untouched
@@ -95,10 +94,14 @@ def test_doctests() -> None:
     import doctest
 
     import edutools.survey.transfer as transfer_module
+    import edutools.survey.transfer_validation as validation_module
 
-    result = doctest.testmod(transfer_module)
-    assert result.failed == 0
-    assert result.attempted >= 3
+    attempted = 0
+    for module in (transfer_module, validation_module):
+        result = doctest.testmod(module)
+        assert result.failed == 0
+        attempted += result.attempted
+    assert attempted >= 3
 
 
 def test_targets(study: StudyDefinition) -> None:

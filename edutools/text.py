@@ -1,4 +1,4 @@
-"""Small text tools for the local engine and the item-writing checks (numpy/scipy only).
+"""Small text tools shared by the generation engines, the item-writing checks and style measures.
 
 Sentence splitting, normalisation, a light suffix-stripping stemmer, negation and hedge
 cues, TF-IDF vectors over word stems and character n-grams, and average-linkage
