@@ -1,11 +1,14 @@
 """Item Response Theory: estimators, scoring, fit, classical analysis, group comparison.
 
-The Bayesian backend (``edutools.irt.bayes.BayesIRT``, extra ``bayes``) is imported on
-demand so that torch is loaded only when it is used.
+The charts (altair) and the Bayesian backend (``BayesIRT``, extra ``bayes``: torch and
+py-irt) load on first use, so that ``import edutools.irt`` stays light.
 
 Estimators follow scikit-learn (``TwoPL().fit(X)`` returns the estimator; fitted values end
 in ``_``) and mirt's convention P = c + (1 - c) / (1 + exp(-(a θ + d))), b = -d / a.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from edutools.irt._data import CalibrationWarning
 from edutools.irt._quadrature import Quadrature, normal_grid
@@ -16,13 +19,31 @@ from edutools.irt.distractors import distractor_analysis, keys_from_bank, score_
 from edutools.irt.estimators import OnePL, Rasch, ThreePL, TwoPL, calibrate, lr_test
 from edutools.irt.fit import infit_outfit, item_fit, person_fit, sx2
 from edutools.irt.information import information_curve, item_information
-from edutools.irt.plots import icc_chart, information_chart, wright_map
 from edutools.irt.result import Calibration
 from edutools.irt.scoring import score, summed_score_table
 from edutools.irt.simulate import Simulation, simulate_items, simulate_responses
 
+if TYPE_CHECKING:
+    from edutools.irt.bayes import BayesIRT
+    from edutools.irt.plots import icc_chart, information_chart, wright_map
+
+_LAZY = {
+    "BayesIRT": "bayes",
+    "icc_chart": "plots",
+    "information_chart": "plots",
+    "wright_map": "plots",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"edutools.irt.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'edutools.irt' has no attribute {name!r}")
+
+
 __all__ = [
     "DEFAULT_MARGINS",
+    "BayesIRT",
     "Calibration",
     "CalibrationWarning",
     "OnePL",

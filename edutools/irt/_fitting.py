@@ -13,7 +13,10 @@
   rate near 0.96 per iteration), which this avoids. When an exact Hessian over all
   persons is affordable, Newton steps in double precision finish the fit as above.
 
-If a Hessian is not positive definite, the fit falls back on EM to the full tolerance.
+Convergence needs two things, as for EM: the parameter change (here the Newton step, an
+estimate of the distance to the optimum) below ``tol`` and the log-likelihood change (the
+gain gᵀδ / 2 the step predicts) below ``tol`` relative to the log-likelihood. If a Hessian
+is not positive definite, the fit falls back on EM to the full tolerance.
 """
 
 from __future__ import annotations
@@ -97,6 +100,13 @@ def hessian_cost(data: ResponseData, spec: ModelSpec, n_nodes: int) -> float:
     return 10 * J * J
 
 
+def _converged(size: float, grad: np.ndarray, step: np.ndarray, loglik: float, tol: float) -> bool:
+    """Both criteria at a (quasi-)Newton step: the step, which estimates the distance to the
+    optimum, below ``tol``, and the log-likelihood gain it predicts, gᵀδ / 2, below ``tol``
+    relative to the log-likelihood."""
+    return size < tol and 0.5 * abs(float(grad @ step)) < tol * (1.0 + abs(loglik))
+
+
 def newton_polish(
     data: ResponseData,
     spec: ModelSpec,
@@ -117,7 +127,7 @@ def newton_polish(
             return phi, deriv, False
         step = cho_solve(chol, deriv.grad)
         size = float(np.abs(step).max())
-        if size < tol:
+        if _converged(size, deriv.grad, step, deriv.loglik, tol):
             return phi, deriv, True
         if size > 0.1:  # not close enough for Newton to be trusted
             return phi, deriv, False
@@ -186,9 +196,10 @@ def _subsample_newton(
                 return None
             phi = prev_phi + 0.5 * (phi - prev_phi)
             continue
-        step = cho_solve(chol, spec.gradient(phi, e.r, e.n, quad.nodes))
+        grad = spec.gradient(phi, e.r, e.n, quad.nodes)
+        step = cho_solve(chol, grad)
         size = float(np.abs(step).max())
-        if size < tol:
+        if _converged(size, grad, step, obj, tol):
             return phi, it, True
         if size < refine_below:  # close: switch to double precision for the last digits
             dtype, refine_below = np.float64, 0.0
