@@ -194,6 +194,7 @@ class Provenance(_Model):
     input_hash: str | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     edutools_version: str | None = None
+    code_hash: str | None = None
     usage: Usage | None = None
 
 

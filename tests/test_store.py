@@ -115,6 +115,8 @@ def test_run_is_resumable_and_question_writes_are_idempotent(store: Store) -> No
     run = store.start_run(course, prov)
     assert store.start_run(course, prov) == run, "the same configuration resumes the same run"
     assert store.start_run(course, Provenance(engine="local", parameters={"k": 3})) != run
+    changed_code = Provenance(engine="local", parameters={"k": 2}, code_hash="0" * 64)
+    assert store.start_run(course, changed_code) != run, "a changed engine starts a new run"
 
     a, it = _question_output("Q1")
     assert store.save_question(run, "Q1", a, it, Usage(calls=2)) is True

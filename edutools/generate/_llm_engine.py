@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 import edutools
 from edutools.errors import ConfigError
+from edutools.generate._fingerprint import code_hash
 from edutools.generate.assemble import FormMix, QuestionResult, assemble_with_notes
 from edutools.generate.quality import check_item
 from edutools.generate.stages import SelfCheckOutput, check_self_check
@@ -126,6 +127,7 @@ class LLMEngine(abc.ABC):
             prompt_hashes=prompt_hashes(self.prompts),
             input_hash=course.content_hash(),
             edutools_version=edutools.__version__,
+            code_hash=code_hash("llm"),
         )
 
     # ------------------------------------------------------------------ engine API

@@ -32,6 +32,7 @@ from scipy import sparse
 
 import edutools
 from edutools.generate._clean import clean_sentence, is_fragment, reject_reason
+from edutools.generate._fingerprint import code_hash
 from edutools.generate._label import (
     Evidence,
     GradedSentence,
@@ -152,6 +153,7 @@ class LocalEngine:
             parameters=self.parameters(),
             input_hash=course.content_hash(),
             edutools_version=edutools.__version__,
+            code_hash=code_hash("local"),
             usage=Usage(),
         )
 

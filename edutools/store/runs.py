@@ -31,7 +31,11 @@ class RunInfo:
 
 
 def run_key(course: Course, provenance: Provenance) -> str:
-    """The natural key of a run: same course content, engine, model, parameters and prompts."""
+    """The natural key of a run: same course content, engine, model, parameters, prompts and code.
+
+    The edutools version and the engine's code hash are part of it, so output stored by an
+    older engine is never resumed into a run of a changed one.
+    """
     return canonical_hash(
         {
             "course": course.content_hash(),
@@ -39,6 +43,8 @@ def run_key(course: Course, provenance: Provenance) -> str:
             "model": provenance.model,
             "parameters": provenance.parameters,
             "prompts": provenance.prompt_hashes,
+            "version": provenance.edutools_version,
+            "code": provenance.code_hash,
         }
     )
 
