@@ -21,7 +21,14 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-_COMMAND_MODULES: tuple[str, ...] = ("validate", "webapp", "study", "export", "generate", "calibrate")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "validate",
+    "webapp",
+    "study",
+    "export",
+    "generate",
+    "calibrate",
+)
 
 
 def _version(value: bool) -> None:
