@@ -3,8 +3,9 @@
 The convention is mirt's: P(x = 1 | θ) = c + (1 - c) / (1 + exp(-(a θ + d))), b = -d / a,
 θ ~ N(0, 1). Fits follow Bock & Aitkin (1981): EM over a fixed grid (61 equally spaced
 nodes on [-6, 6] by default), accelerated by SQUAREM and finished with Newton steps on the
-marginal log-likelihood when its Hessian is cheap. Standard errors come from the inverse
-of the exact observed information (Louis, 1982), b and c by the delta method.
+exact marginal log-likelihood; large data take quasi-Newton steps with the Hessian of a
+subsample instead (see ``_fitting``). Standard errors come from the inverse of the exact
+observed information (Louis, 1982), b and c by the delta method.
 
 The LSAT6 and LSAT7 fits match R's ltm and mirt to the printed digits; see tests/irt.
 """
@@ -21,7 +22,7 @@ from scipy import stats
 from edutools.errors import CalibrationError
 from edutools.irt._data import CalibrationWarning, ResponseData, prepare_responses
 from edutools.irt._em import run_em
-from edutools.irt._fitting import item_rest_stats, maximise
+from edutools.irt._fitting import item_rest_stats, maximise, subsample
 from edutools.irt._louis import Derivatives
 from edutools.irt._models import ModelName, ModelSpec
 from edutools.irt._quadrature import Quadrature, normal_grid
@@ -35,6 +36,8 @@ Precision = Literal["auto", "double", "single"]
 # parameter estimates move by far less than their standard errors (checked in
 # tests/irt/test_estimators.py) while time and memory halve.
 _SINGLE_ABOVE = 1_000_000
+# The 3PL's 2PL start values come from at most this many persons.
+_START_SUBSAMPLE = 20_000
 
 
 class _MML:
@@ -125,6 +128,7 @@ class _MML:
         fit = maximise(data, spec, quad, phi0, tol=self.tol, max_iter=self.max_iter, dtype=dtype)
         phi, deriv, n_iter, converged = fit.phi, fit.deriv, fit.n_iter, fit.converged
         notes: list[str] = [f"{k} excluded: {v}" for k, v in data.excluded.items()]
+        notes.append(f"optimum reached by {fit.method} ({n_iter} E-steps over all persons)")
         if not converged:
             warnings.warn(
                 f"{self.model} fit ({fit.method}) did not converge in {self.max_iter} iterations; "
@@ -132,7 +136,7 @@ class _MML:
                 CalibrationWarning,
                 stacklevel=3,
             )
-            notes.append(f"EM stopped after {n_iter} iterations without converging")
+            notes.append(f"stopped after {n_iter} E-steps without converging")
         a, d, _ = spec.expand(phi)
         with np.errstate(divide="ignore", invalid="ignore"):
             wild = [
@@ -384,6 +388,8 @@ class ThreePL(_MML):
         # The 3PL surface is flat in c; start from a 2PL solution, whose slopes and
         # intercepts are shrunk versions of the 3PL's.
         two = ModelSpec("2pl", spec.n_items)
+        if data.n_patterns > _START_SUBSAMPLE:  # start values need no more than a sample
+            data = subsample(data, _START_SUBSAMPLE)
         em = run_em(data, two, quad, two.start(p, rpb), max_iter=200, tol=1e-3, dtype=dtype)
         a, d, _ = two.expand(em.phi)
         c = np.full_like(a, spec.c_start())
