@@ -55,7 +55,7 @@ def alpha(data: Any) -> float:
     -------
     >>> import numpy as np
     >>> round(alpha(np.array([[1, 1], [0, 0], [1, 0], [1, 1]])), 3)
-    0.667
+    0.727
     """
     X, _, _ = response_matrix(data)
     if X.shape[1] < 2:
