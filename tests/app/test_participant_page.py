@@ -125,3 +125,26 @@ def test_answer_too_fast_is_not_recorded(app: Callable[..., AppTest], tmp_path: 
     info = store.get_study(study.id)
     assert info is not None
     assert len(store.study_tables(info.study_id)["trials"]) == 2
+
+
+def test_late_second_click_of_a_double_click_is_ignored(study_store: Store) -> None:
+    """The callback of a slider trial that is no longer on screen records nothing."""
+    from edutools.studyflow import Identity, ParticipantFlow, load_runtime
+
+    runtime = load_runtime(study_store, "test-gsp-v1")
+    assert runtime is not None
+    flow = ParticipantFlow.enter(study_store, runtime, Identity("LATE"))
+    flow.answer(0, {"agree": True})
+    flow.answer(1, {})
+    practice = flow.steps[2]
+
+    def script(flow: object, step: object) -> None:
+        from edutools.app.pages import participant
+        from edutools.survey.gsp import Trial
+
+        trial = Trial.from_dict(step.data)  # type: ignore[attr-defined]
+        participant._on_slider(flow, step, trial, "slider-gone")  # type: ignore[arg-type]
+
+    at = AppTest.from_function(script, args=(flow, practice), default_timeout=30).run()
+    assert not at.exception
+    assert study_store.answered_trials(flow.pid) == [0, 1]

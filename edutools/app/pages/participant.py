@@ -83,6 +83,10 @@ def _on_simple(flow: ParticipantFlow, step: Step, response: dict[str, Any]) -> N
 
 
 def _on_slider(flow: ParticipantFlow, step: Step, trial: Trial, key: str) -> None:
+    if key not in st.session_state:
+        # A late second click of a double click on a trial that is no longer on screen: its
+        # answer is stored already (or the trial was replaced); there is nothing to record.
+        return
     rt = _elapsed_ok(flow, key)
     if rt is None:
         return

@@ -34,16 +34,24 @@ def _save(run_id: int, bank: ItemBank, course: Course, item_id: str, **changes: 
 def _on_field(run_id: int, bank: ItemBank, course: Course, item: Item, field: str) -> None:
     prefix = f"{run_id}-{item.id}"
     if field == "stem":
-        _save(run_id, bank, course, item.id, stem=st.session_state[f"stem-{prefix}"])
+        _save(run_id, bank, course, item.id, stem=st.session_state.get(f"stem-{prefix}", item.stem))
     elif field == "options":
-        texts = [st.session_state[f"opt-{prefix}-{i}"] for i in range(len(item.options))]
+        texts = [
+            st.session_state.get(f"opt-{prefix}-{i}", o.text) for i, o in enumerate(item.options)
+        ]
         _save(run_id, bank, course, item.id, options=texts)
     else:
-        _save(run_id, bank, course, item.id, status=st.session_state[f"status-{prefix}"])
+        _save(
+            run_id,
+            bank,
+            course,
+            item.id,
+            status=st.session_state.get(f"status-{prefix}", item.status),
+        )
 
 
 def _on_table(run_id: int, bank: ItemBank, course: Course, key: str, ids: list[str]) -> None:
-    for row, changes in st.session_state[key].get("edited_rows", {}).items():
+    for row, changes in st.session_state.get(key, {}).get("edited_rows", {}).items():
         wanted = {k: v for k, v in changes.items() if k in ("stem", "status")}
         if wanted:
             _save(run_id, bank, course, ids[int(row)], **wanted)
