@@ -246,7 +246,10 @@ def maximise(
     phi, n_iter, converged = found
     if not affordable:
         deriv = marginal_derivatives(data, spec, phi, quad, dtype=dtype)
-        return Fit(phi, deriv, n_iter, converged, "subsample-Hessian quasi-Newton")
+        label = "subsample-Hessian quasi-Newton"
+        if work_tol > tol:
+            label += f" in single precision, to a step of {work_tol:g}"
+        return Fit(phi, deriv, n_iter, converged, label)
     # the exact Hessian is affordable: finish (or confirm) with Newton in double precision
     deriv = marginal_derivatives(data, spec, phi, quad, dtype=np.float64)
     phi, deriv, close = newton_polish(data, spec, quad, phi, deriv, tol)
