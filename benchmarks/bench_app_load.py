@@ -68,6 +68,7 @@ class Outcome:
     seconds: float = 0.0
     began: float = 0.0
     retries: int = 0
+    answered: int = 0  # steps the browser saw accepted (the next step appeared)
 
 
 def _overlap(outcomes: list[Outcome]) -> list[int]:
@@ -84,6 +85,11 @@ async def _step(page, n: int, total: int, timeout: float = 60_000) -> None:  # t
     """
     await page.get_by_text(f"Step {n} of {total}", exact=True).wait_for(timeout=timeout)
     await page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
+    # Two runs can overlap on screen for a moment; wait until one set of widgets is left.
+    for _ in range(200):
+        if await page.get_by_role("button").count() <= 2:
+            break
+        await page.wait_for_timeout(50)
 
 
 async def _advance(page, action, n: int, total: int, out: Outcome) -> bool:  # type: ignore[no-untyped-def]
@@ -96,12 +102,14 @@ async def _advance(page, action, n: int, total: int, out: Outcome) -> bool:  # t
     target = page.get_by_text(f"Step {n} of {total}", exact=True)
     try:
         await target.wait_for(timeout=15_000)
-        return False
+        retried = False
     except Exception:  # the click did not arrive
         out.retries += 1
         await action()
         await target.wait_for(timeout=60_000)
-        return True
+        retried = True
+    out.answered = n - 1
+    return retried
 
 
 async def participant(  # type: ignore[no-untyped-def]
@@ -113,18 +121,24 @@ async def participant(  # type: ignore[no-untyped-def]
     out.began = start
     context = await browser.new_context(viewport={"width": 1100, "height": 900})
     context.set_default_timeout(60_000)
+    # the completion redirect goes to Prolific; answer it locally (no network here)
+    await context.route(
+        "https://app.prolific.com/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="Prolific"),
+    )
     page = await context.new_page()
     try:
         await page.goto(
             f"{url}/?study=test-gsp-v1&PROLIFIC_PID={key}&STUDY_ID=bench&SESSION_ID={key}"
         )
         await _step(page, 1, total)
-        await page.get_by_role("button", name="I have read the information above").click()
+        agree = page.get_by_role("button", name="I have read the information above")
+        await _advance(page, agree.click, 2, total, out)
         await _step(page, 2, total)
-        await page.get_by_role("button", name="Start").click()
+        await _advance(page, page.get_by_role("button", name="Start").click, 3, total, out)
         await _step(page, 3, total)
         await page.wait_for_timeout(THINK * 1000)
-        await page.get_by_role("button", name="Submit").click()
+        await _advance(page, page.get_by_role("button", name="Submit").click, 4, total, out)
         step = 4
         for answered in range(n_gsp):
             if answered == ATTENTION_AFTER:
@@ -156,10 +170,11 @@ async def participant(  # type: ignore[no-untyped-def]
             await (
                 groups.nth(i).locator('label[data-testid="stRadioOption"]').nth((i * 3) % 5).click()
             )
-        await page.get_by_role("button", name="Continue").click()
+        await _advance(page, page.get_by_role("button", name="Continue").click, total, total, out)
         await _step(page, total, total)
         await page.get_by_role("button", name="Finish").click()
         await page.get_by_text("STYLEPREF1").wait_for(timeout=60_000)
+        out.answered = total
     except Exception as exc:  # every failure is counted and reported
         shown = await page.locator("body").inner_text()
         where = " | ".join(line for line in shown.splitlines() if line.strip())[:300]
@@ -189,46 +204,100 @@ async def drive(
     return outcomes
 
 
-def check_storage(database_url: str, keys: list[str]) -> dict[str, int]:
-    """Duplicate rows, lost answers and unfinished sessions, from the database itself."""
+def check_storage(database_url: str, outcomes: list[Outcome]) -> dict[str, int]:
+    """Duplicate rows and lost answers, from the database itself.
+
+    A lost answer is a step the browser saw accepted (the next step appeared) whose answer is
+    not in storage. Steps never reached (after a browser error) are counted apart.
+    """
     store = Store.from_url(database_url)
     runtime = load_runtime(store, "test-gsp-v1")
     if runtime is None or runtime.gsp is None:
         raise SystemExit("the benchmark study is missing from the database")
     tables = store.study_tables(runtime.study_id)
     trials, people, quest = tables["trials"], tables["participants"], tables["questionnaires"]
-    if people.empty:
-        store.close()
-        return {"participants_stored": 0, "participants_missing": len(keys), "duplicate_rows": 0,
-                "lost_answers": 0, "unfinished": 0, "trial_rows": 0, "gsp_rows": 0,
-                "questionnaire_rows": 0}  # fmt: skip
     gsp = runtime.gsp.trials_frame()
-    dup = int(trials.duplicated(["participant_id", "trial_index"]).sum())
-    dup += int(quest.duplicated(["participant_id", "instrument", "item_id"]).sum())
-    dup += int(gsp.duplicated(["chain", "node", "slot"]).sum())
-    lost = 0
-    unfinished = 0
-    for _, p in people.iterrows():
-        plan_steps = plan_from_json(p["plan"])
-        want_rows = sum(s.kind != "gsp" for s in plan_steps)
-        want_gsp = sum(s.kind == "gsp" for s in plan_steps)
-        have_rows = int((trials["participant_id"] == p["id"]).sum())
-        have_gsp = int((gsp["participant"] == str(p["id"])).sum())
-        have_q = int((quest["participant_id"] == p["id"]).sum())
-        lost += max(want_rows - have_rows, 0) + max(want_gsp - have_gsp, 0) + max(10 - have_q, 0)
-        unfinished += p["status"] != "completed"
-    missing_people = len(set(keys) - set(people["participant_key"]))
     store.close()
+    dup = 0
+    if not trials.empty:
+        dup += int(trials.duplicated(["participant_id", "trial_index"]).sum())
+    if not quest.empty:
+        dup += int(quest.duplicated(["participant_id", "instrument", "item_id"]).sum())
+    if not gsp.empty:
+        dup += int(gsp.duplicated(["chain", "node", "slot"]).sum())
+    by_key = {} if people.empty else {p["participant_key"]: p for _, p in people.iterrows()}
+    lost = unreached = completed = 0
+    for o in outcomes:
+        p = by_key.get(o.key)
+        if p is None:
+            lost += o.answered
+            continue
+        steps = plan_from_json(p["plan"])
+        pid = p["id"]
+        rows = (
+            set(trials.loc[trials["participant_id"] == pid, "trial_index"])
+            if len(trials)
+            else set()
+        )
+        n_gsp = int((gsp["participant"] == str(pid)).sum()) if len(gsp) else 0
+        stored = 0
+        for s in steps:
+            stored += (s.slot <= n_gsp) if s.kind == "gsp" else (s.index in rows)
+        n_items = int((quest["participant_id"] == pid).sum()) if len(quest) else 0
+        lost += max(o.answered - stored, 0)
+        lost += (
+            10 - n_items if any(s.kind == "questionnaire" and s.index in rows for s in steps) else 0
+        )
+        unreached += len(steps) - stored
+        completed += p["status"] == "completed"
     return {
-        "participants_stored": len(people),
-        "participants_missing": missing_people,
+        "participants_stored": len(by_key),
+        "completed": completed,
         "duplicate_rows": dup,
         "lost_answers": lost,
-        "unfinished": int(unfinished),
+        "steps_not_reached": unreached,
         "trial_rows": len(trials),
         "gsp_rows": len(gsp),
         "questionnaire_rows": len(quest),
     }
+
+
+def server_run_times(nodes: int, data: Path) -> list[float]:
+    """Seconds the server spends per submit (one script run), measured in-process by AppTest.
+
+    This is the app's own work per answer (storage reads and writes, GSP claim, drawing),
+    without the browsers that share this machine's cores during the load test.
+    """
+    import os
+
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    folder = data / "inprocess"
+    study, stimuli = load_bundle(write_small_study(folder / "study", nodes=nodes))
+    os.environ["EDUTOOLS_DATA_DIR"] = str(folder)
+    config.set_option("server.address", "127.0.0.1")
+    store = Store.from_url(f"sqlite:///{folder / 'edutools.sqlite3'}")
+    register_study(store, study, stimuli, FlowOptions(min_response_seconds=0))
+    store.close()
+    times = []
+    for k in range(5):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params.update(study="test-gsp-v1", PROLIFIC_PID=f"INPROC{k}")
+        at.run()
+        labels = ["I have read the information above and agree to take part", "Start"]
+        for label in labels + ["Submit"] * (nodes + 2):
+            if at.radio and "Purple" in at.radio[0].options:
+                at.radio[0].set_value("Purple")
+                label = "Continue"
+            button = next((b for b in at.button if b.label == label), None)
+            if button is None:
+                break
+            button.click()
+            t0 = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t0)
+    return sorted(times)
 
 
 def main() -> int:
@@ -262,7 +331,7 @@ def main() -> int:
         stop_server(server)
     log = server.log.read_text(encoding="utf-8", errors="replace")
     server_errors = log.count("Traceback")
-    counts = check_storage(server.database_url, keys)
+    counts = check_storage(server.database_url, outcomes)
     latencies = sorted(x for o in outcomes for x in o.latencies)
     errors = [o for o in outcomes if o.error]
     p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)] if latencies else float("nan")
@@ -296,10 +365,16 @@ def main() -> int:
         )
         active = max(_overlap(outcomes), default=0)
         print(f"most participants in the study at the same moment: {active}")
+    inproc = server_run_times(args.nodes, data)
+    i95 = inproc[max(0, round(0.95 * len(inproc)) - 1)]
+    print(
+        f"server work per submit (one script run, in-process, {len(inproc)} runs): "
+        f"median {statistics.median(inproc) * 1000:.1f} ms, p95 {i95 * 1000:.1f} ms"
+    )
     ok = (
         counts["duplicate_rows"] == 0
         and counts["lost_answers"] == 0
-        and counts["participants_missing"] == 0
+        and counts["completed"] == len(keys)
         and not errors
         and server_errors == 0
     )
