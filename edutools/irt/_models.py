@@ -249,24 +249,23 @@ class ModelSpec:
             step = np.linalg.solve(info, grad[:, :, None])[:, :, 0]
             big = np.abs(step).max(axis=1)
             step *= np.minimum(1.0, _MAX_STEP / np.maximum(big, 1e-300))[:, None]
+            # step halving item by item: an item keeps the first step that does not lower
+            # its objective; items that find none keep their current values
             scale = np.ones(J)
             todo = np.ones(J, dtype=bool)
-            new = (a, d, g)
+            na, nd, ng, nf = a.copy(), d.copy(), g.copy(), f.copy()
             for _half in range(30):
-                na = np.where(todo, a + scale * step[:, 0], a)
-                nd = np.where(todo, d + scale * step[:, 1], d)
-                ng = np.where(todo, g + scale * step[:, 2], g)
-                nf = self._objective_3pl(na, nd, ng, r, n, nodes)
-                ok = nf >= f - 1e-12 * np.abs(f)
-                new = (na, nd, ng)
+                ta = a + scale * step[:, 0]
+                td = d + scale * step[:, 1]
+                tg = g + scale * step[:, 2]
+                tf = self._objective_3pl(ta, td, tg, r, n, nodes)
+                ok = todo & (tf >= f - 1e-12 * np.abs(f))
+                na[ok], nd[ok], ng[ok], nf[ok] = ta[ok], td[ok], tg[ok], tf[ok]
                 todo &= ~ok
                 if not todo.any():
                     break
                 scale = np.where(todo, scale / 2, scale)
-            a = np.where(todo, a, new[0])
-            d = np.where(todo, d, new[1])
-            g = np.where(todo, g, new[2])
-            f = np.where(todo, f, nf)
+            a, d, g, f = na, nd, ng, nf
             if (np.abs(step) * scale[:, None]).max() < _NEWTON_TOL or todo.all():
                 break
         return np.concatenate([a, d, g])

@@ -63,3 +63,18 @@ def test_derivatives_match_finite_differences(
         dense = marginal_derivatives(data, spec, phi, QUAD, dense=True)
         np.testing.assert_allclose(exact.hess, dense.hess, atol=1e-10)
         np.testing.assert_allclose(exact.grad, dense.grad, atol=1e-10)
+
+
+@pytest.mark.parametrize("model", ["rasch", "1pl", "2pl", "3pl"])
+def test_m_step_maximises_the_expected_complete_data_log_posterior(
+    lsat7: pd.DataFrame, model: str
+) -> None:
+    data = prepare_responses(lsat7)
+    spec = ModelSpec(model, 5, (6.0, 16.0) if model == "3pl" else None)  # type: ignore[arg-type]
+    phi = spec.start(lsat7.mean().to_numpy(), np.full(5, 0.4))
+    a, d, c = spec.expand(phi)
+    lp1, lp0 = log_probabilities(a, d, c, QUAD.nodes)
+    e = estep(data, lp1, lp0, QUAD.log_weights)
+    new = spec.mstep(phi, e.r, e.n, QUAD.nodes)
+    # the gradient of the expected complete-data objective at the M-step's answer is zero
+    np.testing.assert_allclose(spec.gradient(new, e.r, e.n, QUAD.nodes), 0.0, atol=1e-6)
