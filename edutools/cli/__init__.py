@@ -7,7 +7,9 @@ listed in ``_COMMAND_MODULES`` only once its commands work.
 from __future__ import annotations
 
 import importlib
+import sys
 
+import click
 import typer
 
 import edutools
@@ -50,6 +52,19 @@ for _name in _COMMAND_MODULES:
     importlib.import_module(f"edutools.cli.{_name}").register(app)
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: usage errors, like every other error, are one line, exit 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="edutools", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f"; see '{exc.ctx.command_path} --help'" if exc.ctx is not None else ""
+        typer.echo(f"error: {exc.format_message().rstrip('.')}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
