@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from edutools import io
+from edutools.errors import DataError
 from edutools.schema import Concept, Course, Question, StudentAnswer
 
 
@@ -148,3 +149,34 @@ def test_long_format_with_missing_cells(tmp_path: Path) -> None:
     assert frame.loc["cid", "i2"] == 1.0
     assert np.isnan(frame.loc["cid", "i1"])
     assert list(frame.columns) == ["i1", "i2"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("person,A,B\nx,1,NA\ny,0,\nz,1,0\n", id="ids-and-na"),
+        pytest.param("A,B,C\n1,0,1\n0,.,1\nnan,1,0\n", id="no-ids"),
+        pytest.param("student_id,A,B\n007,1.0,0.0\n010,0,1\n", id="numeric-looking-ids"),
+        pytest.param("A,B\n1,yes\n0,1\n", id="bad-token-falls-back"),
+    ],
+)
+def test_fast_and_careful_parsers_agree(
+    tmp_path: Path, body: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = tmp_path / "r.csv"
+    p.write_text(body, encoding="utf-8")
+
+    def read(path: Path) -> pd.DataFrame | str:
+        try:
+            return io.read_responses(path)
+        except DataError as exc:
+            return str(exc)
+
+    fast = read(p)
+    monkeypatch.setattr(io, "_fast_wide_csv", lambda _: None)
+    careful = read(p)
+    if isinstance(fast, str):
+        assert fast == careful
+    else:
+        assert isinstance(careful, pd.DataFrame)
+        pd.testing.assert_frame_equal(fast, careful)
