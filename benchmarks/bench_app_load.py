@@ -112,6 +112,9 @@ async def _advance(page, action, n: int, total: int, out: Outcome) -> bool:  # t
     return retried
 
 
+from playwright.async_api import expect  # noqa: E402
+
+
 async def participant(  # type: ignore[no-untyped-def]
     browser, url: str, key: str, total: int, n_gsp: int, delay: float
 ) -> Outcome:
@@ -156,6 +159,7 @@ async def participant(  # type: ignore[no-untyped-def]
             await page.evaluate(_WATCH, f"Step {step + 1} of {total}")
             t0 = time.monotonic()
             submit = page.get_by_role("button", name="Submit")
+            await expect(submit).to_have_count(1, timeout=60_000)  # no stale copy left on screen
             retried = await _advance(page, submit.dblclick, step + 1, total, out)
             step += 1
             if not retried:  # a retried submit's time is the driver's patience, not the app's
@@ -173,7 +177,9 @@ async def participant(  # type: ignore[no-untyped-def]
         await _advance(page, page.get_by_role("button", name="Continue").click, total, total, out)
         await _step(page, total, total)
         await page.get_by_role("button", name="Finish").click()
-        await page.get_by_text("STYLEPREF1").wait_for(timeout=60_000)
+        # the code is shown, then the page moves on to Prolific (only after the commit)
+        code, prolific = page.get_by_text("STYLEPREF1"), page.get_by_text("Prolific", exact=True)
+        await code.or_(prolific).first.wait_for(timeout=60_000)
         out.answered = total
     except Exception as exc:  # every failure is counted and reported
         shown = await page.locator("body").inner_text()

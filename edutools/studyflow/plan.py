@@ -109,6 +109,11 @@ class Step:
     slot: int = 0
     data: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def is_pair(self) -> bool:
+        """True for a pairwise choice (a pair trial, or the practice of a pairwise study)."""
+        return self.kind == "pair" or (self.kind == "practice" and "a" in self.data)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"kind": self.kind, "ref": self.ref, "slot": self.slot, "data": dict(self.data)}

@@ -198,9 +198,10 @@ class ParticipantFlow:
         self._check_reached(index)
         if step.kind == "consent" and response.get("agree") is not True:
             raise StudyError("consent is recorded only when the participant agrees")
-        if step.kind == "pair" and response.get("choice") not in PAIR_CHOICES:
+        choice = step.kind == "pair" or (step.kind == "practice" and step.is_pair)
+        if choice and response.get("choice") not in PAIR_CHOICES:
             raise StudyError(f"choice {response.get('choice')!r} is not one of {PAIR_CHOICES}")
-        if step.kind == "practice":
+        if step.kind == "practice" and not step.is_pair:
             self._check_value(Trial.from_dict(step.data), response.get("value"))
         written = self.store.record_trial(
             self.pid, index, step.kind, {"ref": step.ref, **step.data}, dict(response), rt_ms

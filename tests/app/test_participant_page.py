@@ -44,6 +44,8 @@ def _answer(at: AppTest) -> AppTest:
         return _click(at, next(x for x in labels if x.startswith("I have read")))
     if "Start" in labels:
         return _click(at, "Start")
+    if "A is better" in labels:
+        return _click(at, "A is better")
     if at.select_slider:
         slider = at.select_slider[0]
         slider.set_value(slider.options[-1] if slider.options else slider.value)
@@ -148,3 +150,47 @@ def test_late_second_click_of_a_double_click_is_ignored(study_store: Store) -> N
     at = AppTest.from_function(script, args=(flow, practice), default_timeout=30).run()
     assert not at.exception
     assert study_store.answered_trials(flow.pid) == [0, 1]
+
+
+def test_pairwise_session(app: Callable[..., AppTest], tmp_path: Path) -> None:
+    store = Store.from_settings(Settings.from_env())
+    study, stimuli = load_bundle(write_small_study(tmp_path / "pw", design="pairwise"))
+    register_study(store, study, stimuli, FlowOptions(min_response_seconds=0))
+    at = app(study="test-pairwise-v1", PROLIFIC_PID="PAIR1").run()
+    seen_pair = False
+    for _ in range(20):
+        if any(h.value == "Thank you!" for h in at.header):
+            break
+        if any(b.label == "A is better" for b in at.button):
+            seen_pair = True
+            assert {b.label for b in at.button} == {"A is better", "No preference", "B is better"}
+            assert [m.value for m in at.markdown if m.value.startswith("**Answer")] == [
+                "**Answer A**",
+                "**Answer B**",
+            ]
+        at = _answer(at)
+        assert not at.exception
+    assert seen_pair
+    assert at.code[0].value == "STYLEPREF1"
+    info = store.get_study("test-pairwise-v1")
+    assert info is not None
+    trials = store.study_tables(info.study_id)["trials"]
+    assert (trials["kind"] == "pair").sum() == 4
+    assert set(trials.loc[trials["kind"] == "pair", "response"].map(lambda r: r["choice"])) == {"A"}
+
+
+def test_failed_attention_check_ends_the_session(
+    app: Callable[..., AppTest], study_store: Store
+) -> None:
+    at = _open(app, "INATTENTIVE")
+    for _ in range(10):
+        if at.radio and "Purple" in at.radio[0].options:
+            at.radio[0].set_value("Red")
+            at = _click(at, "Continue")
+            break
+        at = _answer(at)
+    assert at.header[0].value == "Thank you for your time"
+    assert "attention check" in at.warning[0].value
+    assert at.code[0].value == "STYLEOUT1"
+    at = _open(app, "INATTENTIVE")  # a reload does not reopen the study
+    assert at.header[0].value == "Thank you for your time"

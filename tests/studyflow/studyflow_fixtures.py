@@ -25,9 +25,16 @@ SOURCE = ROOT / "studies" / "style_preference" / "study.yaml"
 
 
 def small_study_dict(
-    *, nodes: int = 3, attention_after: int = 2, instruments: tuple[str, ...] = ("bfi10",)
+    *,
+    nodes: int = 3,
+    attention_after: int = 2,
+    instruments: tuple[str, ...] = ("bfi10",),
+    design: str = "gsp",
 ) -> dict[str, Any]:
-    """The study definition as a mapping (change it before writing for other cases)."""
+    """The study definition as a mapping (change it before writing for other cases).
+
+    ``design="pairwise"`` makes a pairwise-choice study over the same rewrites instead.
+    """
     data = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
     data["id"] = "test-gsp-v1"
     data["title"] = "A small GSP test study"
@@ -44,6 +51,12 @@ def small_study_dict(
     data["base_items"] = data["base_items"][:2]
     data["instruments"] = [{"id": i, "position": "after_task"} for i in instruments]
     data["gsp"].update(chains_per_participant=1, max_nodes_per_chain=nodes, burn_in_nodes=1, seed=7)
+    if design == "pairwise":
+        data["id"] = "test-pairwise-v1"
+        data["title"] = "A small pairwise test study"
+        data["design"] = "pairwise"
+        del data["gsp"]
+        data["pairwise"] = {"features": ["n_words", "hedge_rate", "booster_rate"]}
     data["attention"] = {
         "max_failures": 0,
         "checks": [
@@ -93,6 +106,8 @@ def answer_current(flow: ParticipantFlow, pos: Position, *, attention_ok: bool =
         use = next(u for u in flow.runtime.study.instruments if u.id == step.ref)
         q = questionnaire(use)
         return flow.answer_questionnaire(step.index, {i: q.scale[0] for i, _ in q.items})
+    if step.is_pair:
+        return flow.answer(step.index, {"choice": "AB"[step.slot % 2]}, rt_ms=2000.0)
     if step.kind == "practice":
         return flow.answer(step.index, {"value": step.data["levels"][-1]}, rt_ms=900.0)
     if step.kind == "consent":

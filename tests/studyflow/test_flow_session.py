@@ -169,3 +169,35 @@ def test_concurrent_participants_with_duplicate_submits(
     assert len(tables["trials"]) == 8 * 6
     assert runtime.gsp is not None
     assert len(runtime.gsp.trials_frame()) == 8 * 3
+
+
+def test_pairwise_study_end_to_end(store: Store, tmp_path: Path) -> None:
+    """A pairwise study: pairs drawn at assignment, choices stored once, a readable export."""
+    from studyflow_fixtures import write_small_study
+
+    from edutools.studyflow import load_runtime, register_study
+    from edutools.studyflow.export import export_study
+    from edutools.survey.data import read_export, write_export
+
+    study, stimuli = load_bundle(write_small_study(tmp_path / "pw", design="pairwise"))
+    register_study(store, study, stimuli)
+    runtime = load_runtime(store, study.id)
+    assert runtime is not None
+    assert runtime.gsp is None
+    flow = ParticipantFlow.enter(store, runtime, Identity("PW1"))
+    kinds = [s.kind for s in flow.steps]
+    assert kinds.count("pair") == 2 * 2  # two base items, two pairs each
+    assert flow.steps[2].is_pair, "the practice of a pairwise study is a pair"
+    while (pos := flow.position()).state == "step":
+        assert pos.step is not None
+        assert answer_current(flow, pos) is True
+        if pos.step.kind == "pair":
+            assert flow.answer(pos.step.index, {"choice": "B"}) is False, "a repeat is a no-op"
+    assert pos.state == "complete"
+    with pytest.raises(StudyError, match="is not one of"):
+        flow.answer(flow.steps[3].index, {"choice": "C"})
+    export = read_export(write_export(export_study(store, runtime), tmp_path / "export"))
+    assert export.design == "pairwise"
+    assert len(export.trials) == 4
+    assert list(export.trials["choice"]) == ["B", "A", "B", "A"]
+    assert set(export.styles["feature"]) >= {"n_words", "hedge_rate", "booster_rate"}

@@ -178,6 +178,8 @@ def _slider_trial(flow: ParticipantFlow, step: Step, trial: Trial) -> None:
 
 def _pair(flow: ParticipantFlow, step: Step) -> None:
     _shown_at(f"pair-{step.index}")
+    if step.kind == "practice":
+        st.info("Practice trial: this answer is not used in the study.", icon="🧪")
     data = step.data
     base = flow.runtime.study.base_item(str(data["base_item"]))
     st.markdown("**Question**")
@@ -271,6 +273,8 @@ def _draw(flow: ParticipantFlow, pos: Position) -> None:
         _STEPS[step.kind](flow, step)
     elif step.kind == "gsp" and pos.trial is not None:
         _slider_trial(flow, step, pos.trial)
+    elif step.kind == "practice" and step.is_pair:
+        _pair(flow, step)
     elif step.kind == "practice":
         _slider_trial(flow, step, Trial.from_dict(step.data))
     elif step.kind == "instructions":
