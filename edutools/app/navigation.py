@@ -2,33 +2,57 @@
 
 A participant link (``?study=...``) shows the participant page alone, with navigation hidden;
 every other page is a staff page behind :func:`edutools.app.auth.guard`.
+
+Page modules are imported when their page first runs: the LLM, IRT and plotting stacks take
+seconds to import, and the first page (the course) needs none of them. Once a page has been
+drawn, a background thread imports the rest so that later pages open at once.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
+from collections.abc import Callable
+
 import streamlit as st
 
 from edutools.app import auth, resources
-from edutools.app.pages import (
-    calibrate,
-    compare,
-    course,
-    downloads,
-    export,
-    generate,
-    participant,
-    review,
-    study_admin,
-)
 
 PARTICIPANT_PARAM = "study"
+_PAGES: tuple[str, ...] = (
+    "course", "generate", "review", "export", "calibrate", "compare", "downloads",
+    "study_admin", "participant",
+)  # fmt: skip
 
 
-def _staff(render, title: str, url_path: str, icon: str, default: bool = False) -> st.Page:  # type: ignore[no-untyped-def]
+def _lazy(name: str) -> Callable[[], None]:
+    """A page function that imports ``edutools.app.pages.<name>`` when it first runs."""
+
+    def render() -> None:
+        importlib.import_module(f"edutools.app.pages.{name}").render()
+
+    render.__name__ = render.__qualname__ = name
+    return render
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up() -> threading.Thread:
+    """Import every page module once per server process, in the background."""
+
+    def work() -> None:
+        for name in _PAGES:
+            importlib.import_module(f"edutools.app.pages.{name}")
+
+    thread = threading.Thread(target=work, name="edutools-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _staff(name: str, title: str, icon: str, default: bool = False) -> st.Page:
     return st.Page(
-        auth.guard(render, resources.settings),
+        auth.guard(_lazy(name), resources.settings),
         title=title,
-        url_path=url_path,
+        url_path=name,
         icon=icon,
         default=default,
     )
@@ -37,7 +61,7 @@ def _staff(render, title: str, url_path: str, icon: str, default: bool = False) 
 def main() -> None:
     """Build the navigation and run the selected page."""
     participate = st.Page(
-        participant.render, title="Study", url_path="participate", visibility="hidden"
+        _lazy("participant"), title="Study", url_path="participate", visibility="hidden"
     )
     if PARTICIPANT_PARAM in st.query_params:
         # A study link shows the participant page alone, without navigation.
@@ -49,18 +73,19 @@ def main() -> None:
         # Registered (hidden) so a study link that lost its parameters still resolves.
         "": [participate],
         "Instructor": [
-            _staff(course.render, "Course", "course", ":material/school:", default=True),
-            _staff(generate.render, "Generate", "generate", ":material/auto_awesome:"),
-            _staff(review.render, "Review", "review", ":material/rate_review:"),
-            _staff(export.render, "Export", "export", ":material/download:"),
+            _staff("course", "Course", ":material/school:", default=True),
+            _staff("generate", "Generate", ":material/auto_awesome:"),
+            _staff("review", "Review", ":material/rate_review:"),
+            _staff("export", "Export", ":material/download:"),
         ],
         "Researcher": [
-            _staff(calibrate.render, "Calibrate", "calibrate", ":material/insights:"),
-            _staff(compare.render, "Compare", "compare", ":material/compare_arrows:"),
-            _staff(downloads.render, "Downloads", "downloads", ":material/folder_zip:"),
+            _staff("calibrate", "Calibrate", ":material/insights:"),
+            _staff("compare", "Compare", ":material/compare_arrows:"),
+            _staff("downloads", "Downloads", ":material/folder_zip:"),
         ],
         "Study": [
-            _staff(study_admin.render, "Admin", "study_admin", ":material/groups:"),
+            _staff("study_admin", "Admin", ":material/groups:"),
         ],
     }
     st.navigation(pages).run()
+    _warm_up()

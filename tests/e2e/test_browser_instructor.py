@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import AppServer, screenshot, start_server, stop_server
+from e2e_helpers import SCREENSHOTS, AppServer, screenshot, start_server, stop_server
 
 from edutools.store import Store
 
@@ -74,8 +74,11 @@ def test_instructor_generates_edits_and_exports(
     questions = [q for q in root.iter("question") if q.get("type") != "category"]
     assert len(questions) == len(store.load_bank(run_id).items)
     store.close()
-    # the first page was measured from navigation to the course title on screen
-    assert first_render < 10, f"first page took {first_render:.1f} s"
+    # From navigation to the course title on screen, on a server that had not run a page yet
+    # (the goal is 2 s; benchmarks/bench_app_load.py reports it; this bound only catches a
+    # regression without making a busy CI machine fail the suite).
+    (SCREENSHOTS.parent / "first_render_seconds.txt").write_text(f"{first_render:.2f}\n")
+    assert first_render < 5, f"first page took {first_render:.1f} s"
 
 
 def test_researcher_pages_render(server: AppServer, browser_context: Any) -> None:
