@@ -12,6 +12,7 @@ from edutools.errors import EdutoolsError
 from edutools.generate import FormMix
 from edutools.schema import Course
 
+_SETTLED = ("generated", "resumed")
 _ENGINES = {
     "local": "Local (no LLM, runs on this computer)",
     "anaquest": "AnaQuest (LLM, uses your students' answers)",
@@ -79,11 +80,18 @@ def _progress(course: Course) -> None:
                     else ("waiting" if job.running else "not run")
                     for q in course.questions
                 ],
+                "progress": [
+                    1.0 if status.get(q.id) and status[q.id].status in _SETTLED else 0.0
+                    for q in course.questions
+                ],
                 "items": [status[q.id].items if q.id in status else None for q in course.questions],
                 "note": [status[q.id].message if q.id in status else "" for q in course.questions],
             }
         ),
         hide_index=True,
+        column_config={
+            "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)
+        },
     )
     if job.running:
         st.button("Stop", on_click=job.stop, disabled=job.cancel.is_set(), key="stop_generation")
