@@ -29,7 +29,8 @@ run: $(STAMP)
 	fi; \
 	echo "edutools app on http://$$addr:$${EDUTOOLS_APP_PORT:-8501}"; \
 	exec $(VENV)/bin/streamlit run app.py --server.port $${EDUTOOLS_APP_PORT:-8501} \
-		--server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal --server.address "$$addr"
+		--server.headless true --server.fileWatcherType none --browser.gatherUsageStats false \
+		--client.toolbarMode minimal --server.address "$$addr"
 
 test: $(STAMP)
 	$(PY) -m pytest
