@@ -68,6 +68,7 @@ class Outcome:
     seconds: float = 0.0
     began: float = 0.0
     retries: int = 0
+    too_fast: int = 0  # retries where the app had asked for a moment's reading first
     answered: int = 0  # steps the browser saw accepted (the next step appeared)
 
 
@@ -105,6 +106,8 @@ async def _advance(page, action, n: int, total: int, out: Outcome) -> bool:  # t
         retried = False
     except Exception:  # the click did not arrive
         out.retries += 1
+        if await page.get_by_text("Please take a moment").count():
+            out.too_fast += 1
         await action()
         await target.wait_for(timeout=60_000)
         retried = True
@@ -371,7 +374,10 @@ def main() -> int:
     for k, v in counts.items():
         print(f"{k}: {v}")
     print(f"errors: {len(errors)} in browsers, {server_errors} server tracebacks")
-    print(f"clicks repeated after 15 s without a response: {sum(o.retries for o in outcomes)}")
+    print(
+        f"clicks repeated after 15 s without a response: {sum(o.retries for o in outcomes)} "
+        f"(of which the app had refused as too quick: {sum(o.too_fast for o in outcomes)})"
+    )
     for o in errors[:5]:
         print(f"  {o.key}: {o.error}")
     if latencies:
