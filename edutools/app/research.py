@@ -9,7 +9,7 @@ from __future__ import annotations
 import io as _io
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -36,8 +36,6 @@ from edutools.irt import (
     person_fit,
     score,
     score_choices,
-    simulate_items,
-    simulate_responses,
     wright_map,
 )
 from edutools.schema import ItemBank
@@ -150,19 +148,21 @@ def read_response_data(
     return ResponseData(filename, scored, choices=choices, key=bank, metadata=meta)
 
 
-def example_data(seed: int = 20251101) -> ResponseData:
-    """Simulated 2PL responses (800 persons × 16 items) with two item sources, for a first look."""
-    items = simulate_items(16, "2pl", seed=seed)
-    sim = simulate_responses(items, 800, seed=seed)
-    names = list(sim.responses.columns)
-    meta = pd.DataFrame(
-        {
-            "item": names,
-            "source": ["anaquest" if i % 2 == 0 else "baseline" for i in range(len(names))],
-            "key_polarity": ["correct" if i % 4 < 2 else "foil" for i in range(len(names))],
-        }
+EXAMPLE_RESPONSES = Path(__file__).parents[1] / "data" / "example_responses"
+
+
+def example_data() -> ResponseData:
+    """The example course's simulated responses (600 students × 68 items) with its item bank.
+
+    The items are the course's human-written bank and the local engine's items, so item
+    metadata (source, form, key polarity) come with them. See ``data/example_responses``.
+    """
+    data = read_response_data(
+        "responses.csv",
+        (EXAMPLE_RESPONSES / "responses.csv").read_bytes(),
+        metadata=("items.json", (EXAMPLE_RESPONSES / "items.json").read_bytes()),
     )
-    return ResponseData("simulated example (2PL, 800 × 16)", sim.responses, metadata=meta)
+    return replace(data, name="example course responses (simulated)")
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,7 @@ class CalibrationReport:
     ctt: pd.DataFrame
     abilities: pd.DataFrame
     distractors: pd.DataFrame | None
+    warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     alpha: float = float("nan")
     charts: dict[str, Any] = field(default_factory=dict)
@@ -203,8 +204,9 @@ def run_calibration(data: ResponseData, model: str, *, icc_items: int = 12) -> C
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CalibrationWarning)
         cal = calibrate(data.scored, model)
-    notes = tuple(str(w.message) for w in caught if issubclass(w.category, CalibrationWarning))
-    notes += tuple(cal.notes) + tuple(f"{k}: {v}" for k, v in cal.excluded.items())
+    warned = tuple(str(w.message) for w in caught if issubclass(w.category, CalibrationWarning))
+    warned += tuple(f"{k}: {v}" for k, v in cal.excluded.items())
+    notes = tuple(cal.notes)
     frame = data.scored[list(cal.items)]
     parameters = item_table(cal, frame, data.metadata)
     try:
@@ -229,6 +231,7 @@ def run_calibration(data: ResponseData, model: str, *, icc_items: int = 12) -> C
         ctt=ctt,
         abilities=abilities,
         distractors=distractors,
+        warnings=warned,
         notes=notes,
         alpha=float(ctt.attrs.get("alpha", float("nan"))),
         charts=charts,

@@ -28,13 +28,13 @@ def _charts(at: AppTest) -> list[object]:
     return list(at.get("vega_lite_chart"))
 
 
-def test_calibrate_the_simulated_example(app: Callable[..., AppTest]) -> None:
+def test_calibrate_the_example_course_responses(app: Callable[..., AppTest]) -> None:
     at = app(page="calibrate").run()
-    at.radio[0].set_value("Simulated example").run()
+    at.radio[0].set_value("Example course").run()
     at = _calibrate(at)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert (metrics["Persons"], metrics["Items"]) == ("800", "16")
+    assert (metrics["Persons"], metrics["Items"]) == ("600", "68")
     params = at.dataframe[0].value
     assert {"a", "se_a", "b", "se_b", "p", "source"} <= set(params.columns)
     assert len(at.dataframe) == 3  # parameters, fit, classical (no option choices)
@@ -129,12 +129,12 @@ def test_compare_by_key_polarity(
     at = app(page="compare")
     at.session_state["research_report"] = report
     at.run()
-    assert at.selectbox[0].options == ["source", "key_polarity"]
+    assert at.selectbox[0].options == ["source", "form", "key_polarity"]
     at.selectbox[0].set_value("key_polarity").run()
     table = at.dataframe[0].value
-    assert list(table["metric"]) == ["a", "b", "p"]
+    assert list(table["metric"]) == ["a"] * 3 + ["b"] * 3 + ["p"] * 3  # three pairs of groups
     assert {"kruskal_p", "p_holm", "cliffs_delta", "tost_p"} <= set(table.columns)
-    assert set(table["group_1"]) | set(table["group_2"]) == {"correct", "foil"}
+    assert set(table["group_1"]) | set(table["group_2"]) == {"correct", "foil", "select_all"}
     assert len(_charts(at)) == 1
 
 

@@ -82,13 +82,13 @@ def test_instructor_generates_edits_and_exports(
 
 
 def test_researcher_pages_render(server: AppServer, browser_context: Any) -> None:
-    """Calibrate the simulated example, compare by source, list the downloads (screenshots)."""
+    """Calibrate the example responses, compare by source, list the downloads (screenshots)."""
     page = browser_context.new_page()
     page.goto(f"{server.url}/calibrate")
     page.get_by_role("heading", name="Calibrate").wait_for()
-    page.get_by_text("Simulated example", exact=True).click()
+    page.get_by_text("Example course", exact=True).click()
     page.get_by_role("button", name="Calibrate", exact=True).click()
-    page.get_by_text("2PL on simulated example").wait_for(timeout=30_000)
+    page.get_by_text("2PL on example course responses").wait_for(timeout=30_000)
     page.get_by_role("tab", name="Charts").click()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     page.wait_for_timeout(800)
