@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io as _io
 import tempfile
-import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import altair as alt
 import numpy as np
@@ -21,23 +19,11 @@ from edutools import io
 from edutools.app.uploads import read_responses_upload
 from edutools.errors import CalibrationError, DataError
 from edutools.irt import (
-    Calibration,
-    CalibrationWarning,
     bank_metadata,
-    calibrate,
     compare_groups,
-    distractor_analysis,
-    icc_chart,
-    infit_outfit,
-    information_chart,
-    item_analysis,
-    item_fit,
-    item_table,
-    person_fit,
-    score,
     score_choices,
-    wright_map,
 )
+from edutools.irt import report as irt_report
 from edutools.schema import ItemBank
 
 __all__ = [
@@ -166,32 +152,10 @@ def example_data() -> ResponseData:
 
 
 @dataclass(frozen=True)
-class CalibrationReport:
-    """Everything the Calibrate page shows and the Downloads page offers."""
+class CalibrationReport(irt_report.CalibrationReport):
+    """The shared calibration report plus the dataset it came from (for titles and metadata)."""
 
-    data: ResponseData
-    calibration: Calibration
-    parameters: pd.DataFrame
-    fit: pd.DataFrame
-    ctt: pd.DataFrame
-    abilities: pd.DataFrame
-    distractors: pd.DataFrame | None
-    warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    alpha: float = float("nan")
-    charts: dict[str, Any] = field(default_factory=dict)
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by name (for downloads)."""
-        out = {
-            "parameters": self.parameters,
-            "item_fit": self.fit,
-            "ctt": self.ctt,
-            "abilities": self.abilities.reset_index(),
-        }
-        if self.distractors is not None:
-            out["distractors"] = self.distractors
-        return out
+    data: ResponseData = field(kw_only=True)
 
 
 def run_calibration(data: ResponseData, model: str, *, icc_items: int = 12) -> CalibrationReport:
@@ -201,41 +165,17 @@ def run_calibration(data: ResponseData, model: str, *, icc_items: int = 12) -> C
     """
     if model not in MODELS:
         raise CalibrationError(f"unknown model {model!r}; expected one of {', '.join(MODELS)}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CalibrationWarning)
-        cal = calibrate(data.scored, model)
-    warned = tuple(str(w.message) for w in caught if issubclass(w.category, CalibrationWarning))
-    warned += tuple(f"{k}: {v}" for k, v in cal.excluded.items())
-    notes = tuple(cal.notes)
-    frame = data.scored[list(cal.items)]
-    parameters = item_table(cal, frame, data.metadata)
-    try:
-        fit = item_fit(cal, frame)
-    except DataError:  # no complete response vector: S-X² is undefined, infit/outfit are not
-        fit = infit_outfit(cal, frame)
-    ctt = item_analysis(frame)
-    abilities = score(cal, frame, "eap").join(person_fit(cal, frame)[["lz"]])
-    distractors = None
-    if data.choices is not None and data.key is not None:
-        distractors = distractor_analysis(data.choices[list(cal.items)], data.key)
-    charts = {
-        "icc": icc_chart(cal, frame, items=list(cal.items)[:icc_items]),
-        "information": information_chart(cal),
-        "wright_map": wright_map(cal, abilities["theta"]),
-    }
-    return CalibrationReport(
-        data=data,
-        calibration=cal,
-        parameters=parameters,
-        fit=fit,
-        ctt=ctt,
-        abilities=abilities,
-        distractors=distractors,
-        warnings=warned,
-        notes=notes,
-        alpha=float(ctt.attrs.get("alpha", float("nan"))),
-        charts=charts,
+    cal, messages = irt_report.fit_with_warnings(data.scored, model)
+    base = irt_report.calibration_report(
+        data.scored,
+        cal,
+        warnings=messages,
+        metadata=data.metadata,
+        choices=data.choices,
+        key=data.key,
+        icc_items=icc_items,
     )
+    return CalibrationReport(**{f.name: getattr(base, f.name) for f in fields(base)}, data=data)
 
 
 def compare(report: CalibrationReport, group: str, *, n_boot: int = 2000) -> pd.DataFrame:

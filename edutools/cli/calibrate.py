@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,82 +19,54 @@ import pandas as pd
 import typer
 
 from edutools.cli._common import handle_errors
-from edutools.errors import CalibrationError, DataError
+from edutools.errors import CalibrationError
 
 MODELS = ("rasch", "1pl", "2pl", "3pl")
 _GROUPINGS = ("source", "key_polarity")
 
 
-def _fit(path: Path, model: str, n_quadrature: int) -> tuple[Any, pd.DataFrame, list[str]]:
+def _fit(path: Path, model: str, n_quadrature: int) -> tuple[Any, tuple[str, ...], pd.DataFrame]:
     from edutools import io
-    from edutools.irt import CalibrationWarning, calibrate
+    from edutools.irt.report import fit_with_warnings
 
     if model not in MODELS:
         raise CalibrationError(
             f"--model {model!r} is not a model; choose one of {', '.join(MODELS)}"
         )
     frame = io.read_responses(path, allow_constant=True)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CalibrationWarning)
-        cal = calibrate(frame, model, n_quadrature=n_quadrature)
-    messages = [str(w.message) for w in caught if issubclass(w.category, CalibrationWarning)]
-    return cal, frame, messages
-
-
-def _comparisons(table: pd.DataFrame, n_boot: int) -> pd.DataFrame:
-    from edutools.irt import compare_groups
-
-    parts = []
-    for grouping in _GROUPINGS:
-        if grouping in table.columns and table[grouping].nunique() >= 2:
-            out = compare_groups(table, grouping, n_boot=n_boot)
-            parts.append(out.assign(grouping=grouping))
-    if not parts:
-        return pd.DataFrame()
-    merged = pd.concat(parts, ignore_index=True)
-    return merged[["grouping", *[c for c in merged.columns if c != "grouping"]]]
+    cal, messages = fit_with_warnings(frame, model, n_quadrature=n_quadrature)
+    return cal, messages, frame
 
 
 def write_outputs(
-    cal: Any, frame: pd.DataFrame, out: Path, bank: Any = None, n_boot: int = 2000
+    report: Any, out: Path, *, compare: bool = False, n_boot: int = 2000
 ) -> list[Path]:
-    """Write the CSV tables, the JSON result and the charts of a calibration into ``out``."""
-    from edutools.irt import item_analysis, item_fit, item_table, person_fit, score
-    from edutools.irt.fit import infit_outfit
-    from edutools.irt.plots import icc_chart, information_chart, wright_map
-
+    """Write the CSV tables, the JSON result and the charts of a calibration report into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-
-    def save(name: str, table: pd.DataFrame, index: bool = False) -> None:
-        path = out / name
-        table.to_csv(path, index=index)
-        written.append(path)
-
-    table = item_table(cal, frame, bank)
-    save("items.csv", table)
-    abilities = score(cal, frame, "eap").join(person_fit(cal, frame)[["lz"]])
-    save("abilities.csv", abilities, index=True)
-    try:
-        fit = item_fit(cal, frame)
-    except DataError:  # no complete response vector: S-X² is undefined, infit/outfit are not
-        fit = infit_outfit(cal, frame)
-    save("fit.csv", fit)
-    save("ctt.csv", item_analysis(frame[list(cal.items)]))
-    if bank is not None:
-        comparison = _comparisons(table, n_boot)
-        if not comparison.empty:
-            save("comparison.csv", comparison)
-    path = out / "calibration.json"
-    path.write_text(json.dumps(cal.to_dict(), indent=2) + "\n", encoding="utf-8")
-    written.append(path)
-    charts = {
-        "icc.png": icc_chart(cal, frame),
-        "information.png": information_chart(cal),
-        "wright.png": wright_map(cal, abilities["theta"]),
+    tables = report.tables()
+    files = {
+        "items.csv": tables["parameters"],
+        "abilities.csv": tables["abilities"],
+        "fit.csv": tables["item_fit"],
+        "ctt.csv": tables["ctt"],
     }
-    for name, chart in charts.items():
-        chart.save(str(out / name))
+    if compare:
+        comparison = report.comparisons(_GROUPINGS, n_boot=n_boot)
+        if not comparison.empty:
+            files["comparison.csv"] = comparison
+    written: list[Path] = []
+    for name, table in files.items():
+        table.to_csv(out / name, index=False)
+        written.append(out / name)
+    path = out / "calibration.json"
+    path.write_text(json.dumps(report.calibration.to_dict(), indent=2) + "\n", encoding="utf-8")
+    written.append(path)
+    for name, chart in (
+        ("icc.png", "icc"),
+        ("information.png", "information"),
+        ("wright.png", "wright_map"),
+    ):
+        report.charts[chart].save(str(out / name))
         written.append(out / name)
     return written
 
@@ -136,11 +107,14 @@ def register(app: typer.Typer) -> None:
         from edutools import io
 
         bank = io.read_item_bank(items) if items is not None else None
-        cal, frame, messages = _fit(path, model.lower(), n_quadrature)
+        cal, messages, frame = _fit(path, model.lower(), n_quadrature)
         for message in messages:
             typer.echo(f"warning: {message}", err=True)
         if out is not None:
-            written = write_outputs(cal, frame, out, bank)
+            from edutools.irt.report import calibration_report
+
+            report = calibration_report(frame, cal, warnings=messages, metadata=bank)
+            written = write_outputs(report, out, compare=bank is not None)
             typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
         elif bank is not None:
             typer.echo(

@@ -163,7 +163,8 @@ def infit_outfit(
     X = frame.to_numpy(dtype=float)
     ok = np.isfinite(th)
     X, th = X[ok], th[ok]
-    P = calibration.probability(th)
+    # as in person_fit: P rounds to 0 or 1 for extreme estimates; keep W = P(1 - P) > 0
+    P = np.clip(calibration.probability(th), 1e-12, 1.0 - 1e-12)
     obs = ~np.isnan(X)
     W = P * (1 - P)
     C = P * (1 - P) ** 4 + (1 - P) * P**4  # fourth central moment of a Bernoulli
@@ -224,7 +225,9 @@ def person_fit(
     obs = ~np.isnan(X)
     lz = np.full(len(frame), np.nan)
     ok = np.isfinite(th)
-    P = calibration.probability(np.where(ok, th, 0.0))
+    # P can round to exactly 0 or 1 for extreme estimates; the terms' limits are finite
+    # (P (1 - P) log²(P / (1 - P)) -> 0), so clip instead of letting inf * 0 make NaN.
+    P = np.clip(calibration.probability(np.where(ok, th, 0.0)), 1e-12, 1.0 - 1e-12)
     x = np.nan_to_num(X)
     logP, log1P = np.log(P), np.log1p(-P)
     l0 = np.where(obs, x * logP + (1 - x) * log1P, 0.0).sum(axis=1)

@@ -185,3 +185,24 @@ def test_errors_are_one_line_with_exit_code_2(
     assert code == 2
     assert err.startswith(message)
     assert err.count("\n") == 1
+
+
+def test_fit_statistics_stay_finite_for_extreme_estimates(tmp_path: Path) -> None:
+    """A slope of about -73 rounds P to exactly 0 or 1; lz, infit and outfit must not be NaN."""
+    import warnings
+
+    from edutools.irt import infit_outfit, person_fit
+    from edutools.irt.report import fit_with_warnings
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        (rng.random((300, 6)) < 0.6).astype(float), columns=[f"I{j}" for j in range(6)]
+    )
+    cal, messages = fit_with_warnings(X, "2pl")
+    assert any("extreme estimates" in m for m in messages)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        lz = person_fit(cal, X)["lz"]
+        fit = infit_outfit(cal, X)
+    assert np.isfinite(lz).all()
+    assert np.isfinite(fit[["infit", "outfit", "infit_t", "outfit_t"]].to_numpy()).all()
