@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -104,11 +105,7 @@ class LLMEngine(abc.ABC):
         """Everything that shapes the output, for provenance and the run key."""
         return {
             "k": self.k,
-            "mix": {
-                "correct_key": self.mix.correct_key,
-                "foil_key": self.mix.foil_key,
-                "select_all": self.mix.select_all,
-            },
+            "mix": dataclasses.asdict(self.mix),
             "seed": self.seed,
             "max_items": self.max_items,
             "self_check": self.self_check,

@@ -23,6 +23,7 @@ and a question with no graded answer at all is labelled from the reference alone
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,11 +133,7 @@ class LocalEngine:
         """The settings that shape the output, for provenance."""
         return {
             "k": self.k,
-            "mix": {
-                "correct_key": self.mix.correct_key,
-                "foil_key": self.mix.foil_key,
-                "select_all": self.mix.select_all,
-            },
+            "mix": dataclasses.asdict(self.mix),
             "seed": self.seed,
             "max_items": self.max_items,
             "cluster_similarity": self.cluster_similarity,
