@@ -14,7 +14,7 @@ Variables:
 ``EDUTOOLS_TIMEOUT``            seconds per LLM request (default 60)
 ``EDUTOOLS_MAX_RETRIES``        retries on 429/5xx/timeouts (default 5)
 ``EDUTOOLS_CACHE``              ``1`` (default) to cache LLM calls on disk, ``0`` to disable
-``EDUTOOLS_APP_PASSWORD_HASH``  app login: ``pbkdf2_sha256$iterations$salt$hash``
+``EDUTOOLS_APP_PASSWORD_HASH``  app login: ``pbkdf2_sha256$iterations$salt$base64(hash)`` (Django's format; ``edutools app hash-password`` makes one)
 ==============================  =============================================================
 """
 
