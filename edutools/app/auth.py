@@ -4,7 +4,7 @@ Three modes, chosen from configuration:
 
 ``oidc``
     ``[auth]`` in ``.streamlit/secrets.toml`` (Streamlit's OpenID Connect settings): pages ask
-    for ``st.login``; needs ``pip install "streamlit[auth]"``.
+    for ``st.login``; needs ``pip install 'edutools[auth]'``.
 ``password``
     a ``password_hash`` secret or ``EDUTOOLS_APP_PASSWORD_HASH`` (make one with
     ``edutools app hash-password``): a password form; the login lasts for the browser session.
