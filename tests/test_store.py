@@ -191,6 +191,9 @@ def test_double_write_of_a_trial_leaves_exactly_one_row(store: Store) -> None:
         rows = conn.execute(sa.select(trials.c.response)).all()
     assert rows == [({"choice": "A"},)], "the first answer is kept, the repeat is dropped"
     assert store.answered_trials(p.participant_id) == [0]
+    store.record_trial(p.participant_id, 1, "attention", {}, {"correct": False})
+    assert store.trial_responses(p.participant_id) == {0: {"choice": "A"}, 1: {"correct": False}}
+    assert store.trial_responses(p.participant_id, "attention") == {1: {"correct": False}}
 
 
 def test_concurrent_double_submit_keeps_one_row(store: Store) -> None:

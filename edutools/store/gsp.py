@@ -247,7 +247,7 @@ class GSPStore:
                 ).first()
                 if renewed is not None:
                     return Trial.from_dict(held.claim_trial)
-        n_answered = self._n_answered(participant_id)
+        n_answered = self.answered_count(participant_id)
         if n_answered >= self.design.trial_cap:
             return None
         rng = allocation_rng(self.design, f"p{participant_id}", n_answered)
@@ -343,7 +343,8 @@ class GSPStore:
             [float(v) for v in row.head_vector], token,
         )  # fmt: skip
 
-    def _n_answered(self, participant_id: int) -> int:
+    def answered_count(self, participant_id: int) -> int:
+        """How many GSP trials the participant has answered in this study."""
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
@@ -462,7 +463,7 @@ class GSPStore:
 
     def is_finished(self, participant_id: int) -> bool:
         """True when the participant has nothing left to answer, now or later."""
-        if self._n_answered(participant_id) >= self.design.trial_cap:
+        if self.answered_count(participant_id) >= self.design.trial_cap:
             return True
         self.join(participant_id)
         rows, answered = self._candidates(participant_id)

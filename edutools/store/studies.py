@@ -237,6 +237,18 @@ class StudyRepo(_Repo):
             )
             return [int(r[0]) for r in rows]
 
+    def trial_responses(
+        self, participant_id: int, kind: str | None = None
+    ) -> dict[int, dict[str, Any]]:
+        """The participant's stored responses by trial index, optionally of one ``kind`` only."""
+        stmt = sa.select(trials.c.trial_index, trials.c.response).where(
+            trials.c.participant_id == participant_id
+        )
+        if kind is not None:
+            stmt = stmt.where(trials.c.kind == kind)
+        with self.engine.connect() as conn:
+            return {int(r.trial_index): dict(r.response) for r in conn.execute(stmt).all()}
+
     def record_questionnaire(
         self, participant_id: int, instrument: str, answers: Mapping[str, float | None]
     ) -> int:

@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 from edutools.errors import StudyError
 from edutools.store import Participant, Store
-from edutools.studyflow import _reads
 from edutools.studyflow.plan import Step, build_plan, plan_from_json, plan_to_json
 from edutools.studyflow.questionnaire import questionnaire
 from edutools.studyflow.runtime import StudyRuntime
@@ -137,11 +136,7 @@ class ParticipantFlow:
             )
             return Position(state, participant, done=total, total=total)
         answered = set(self.store.answered_trials(self.pid))
-        n_gsp = (
-            _reads.gsp_answered(self.store.engine, self.runtime.study_id, self.pid)
-            if self.runtime.gsp is not None
-            else 0
-        )
+        n_gsp = self.runtime.gsp.answered_count(self.pid) if self.runtime.gsp is not None else 0
         gsp_finished: bool | None = None
         for step in self.steps:
             if step.kind != "gsp":
@@ -178,7 +173,7 @@ class ParticipantFlow:
         missing = [s for s in earlier if s.kind != "gsp" and s.index not in answered]
         gsp_slots = max((s.slot for s in earlier if s.kind == "gsp"), default=0)
         if not missing and gsp_slots and self.runtime.gsp is not None:
-            n_gsp = _reads.gsp_answered(self.store.engine, self.runtime.study_id, self.pid)
+            n_gsp = self.runtime.gsp.answered_count(self.pid)
             if n_gsp < gsp_slots and not self.runtime.gsp.is_finished(self.pid):
                 raise StudyError(f"step {index} is not reached yet: GSP trials are still open")
         if missing:
@@ -237,7 +232,7 @@ class ParticipantFlow:
         )
         failed = sum(
             not r.get("correct", True)
-            for r in _reads.trial_responses(self.store.engine, self.pid, "attention").values()
+            for r in self.store.trial_responses(self.pid, "attention").values()
         )
         if failed > self.runtime.study.attention.max_failures:
             self.store.finish_participant(self.pid, "excluded", self.runtime.screened_out_code)
