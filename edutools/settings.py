@@ -143,11 +143,14 @@ class Settings:
         """True when an API key or a base URL (a local server needs no key) is set."""
         return bool(self.openai_api_key or self.openai_base_url)
 
-    def require_api_access(self) -> None:
-        """Raise a ConfigError that says how to configure a provider when none is set."""
+    def require_api_access(self, alternative: str | None = "use --engine local") -> None:
+        """Raise a ConfigError that says how to configure a provider when none is set.
+
+        ``alternative`` names what else the user could do (None: nothing).
+        """
         if not self.llm_configured:
             raise ConfigError(
                 "no LLM provider configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
-                "(an OpenAI-compatible server such as vLLM, Ollama or llama.cpp), "
-                "or use --engine local"
+                "(an OpenAI-compatible server such as vLLM, Ollama or llama.cpp)"
+                + (f", or {alternative}" if alternative else "")
             )

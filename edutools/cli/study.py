@@ -1,4 +1,4 @@
-"""``edutools study simulate|analyze``: synthetic style-preference studies and their analysis."""
+"""``edutools study stimuli|simulate|analyze``: prepare, simulate and analyse style-preference studies."""
 
 from __future__ import annotations
 
@@ -111,13 +111,70 @@ def analyze_command(
     )
 
 
+class TargetDesign(StrEnum):
+    """Which style vectors to rewrite each base response to."""
+
+    factorial = "factorial"
+    axes = "axes"
+
+
+def stimuli_command(study_path: Path, out: Path, design: TargetDesign, model: str | None) -> str:
+    """Rewrite every base response to its target styles, write ``out`` and a validation report.
+
+    ``out`` is the ``stimuli.csv`` the participant app reads; ``validation.md`` next to it holds
+    Spearman's rho per dimension, leakage, content similarity and the flagged rewrites.
+    """
+    from edutools.settings import Settings
+    from edutools.survey.config import load_study
+    from edutools.survey.transfer import rewrite_responses, style_targets
+    from edutools.survey.transfer_validation import validate_transfer
+
+    settings = Settings.from_env()
+    settings.require_api_access(alternative=None)
+    study = load_study(study_path)
+    targets = style_targets(study, design=design.value)
+    options = {"model": model} if model else {}
+    frame, usage = rewrite_responses(study, targets, settings, **options)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    report = validate_transfer(study, frame)
+    (out.parent / "validation.md").write_text(report.to_markdown(), encoding="utf-8")
+    ok = int((frame["status"] == "ok").sum())
+    return (
+        f"wrote {ok} of {len(frame)} rewrites to {out} ({len(report.flagged)} flagged, see "
+        f"{out.parent / 'validation.md'}); {usage.calls} calls, {usage.cached_calls} cached, "
+        f"{usage.prompt_tokens + usage.completion_tokens} tokens"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``study`` command group to ``app``."""
     study = typer.Typer(
         name="study",
-        help="Style-preference studies: simulate exports with planted effects, analyse exports.",
+        help="Style-preference studies: prepare stimuli, simulate exports, analyse exports.",
         no_args_is_help=True,
     )
+
+    @study.command("stimuli")
+    @handle_errors
+    def stimuli(
+        study_path: Path = typer.Argument(..., help="The study.yaml to prepare."),
+        out: Path | None = typer.Option(
+            None, "--out", help="Where to write the rewrites [stimuli.csv next to the study]."
+        ),
+        design: TargetDesign = typer.Option(
+            TargetDesign.factorial,
+            "--targets",
+            help="factorial: every level combination (what GSP needs); axes: one dimension at a time.",
+        ),
+        model: str | None = typer.Option(
+            None, "--model", "-m", help="Chat model [EDUTOOLS_MODEL]."
+        ),
+    ) -> None:
+        """Rewrite the base responses to every target style with the LLM (cached) for the app."""
+        typer.echo(
+            stimuli_command(study_path, out or study_path.parent / "stimuli.csv", design, model)
+        )
 
     @study.command("simulate")
     @handle_errors

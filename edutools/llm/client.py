@@ -115,7 +115,7 @@ class LLMClient:
         cache: LLMCache | bool = True,
         prices: Mapping[str, tuple[float, float]] = PRICES,
     ) -> None:
-        settings.require_api_access()
+        settings.require_api_access(alternative=None)
         if max_attempts < 1:
             raise ConfigError(f"max_attempts={max_attempts} is invalid; use 1 or more")
         if max_tokens < 1:

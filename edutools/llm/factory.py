@@ -59,7 +59,7 @@ def make_chat_model(
     >>> make_chat_model(s).model_name
     'gpt-4o-mini'
     """
-    settings.require_api_access()
+    settings.require_api_access(alternative=None)
     key = settings.openai_api_key or LOCAL_SERVER_KEY
     return ChatOpenAI(
         model=model or settings.model,

@@ -6,6 +6,7 @@ Participants never wait for an LLM: every response they can see is generated bef
     stimulus_id,base_item,authoritativeness,certainty,articulateness,verbosity,text
     water-1-1-1-1,water,1,1,1,1,"Honestly, I'd just drink when you're thirsty..."
 
+``edutools study stimuli study.yaml`` writes it (style transfer through the configured LLM).
 One row per rewrite: the base item, the style level on every study dimension, and the text.
 ``stimulus_id`` is optional (default ``<base item>-<level>-<level>...``). The table that
 :func:`edutools.survey.transfer.rewrite_responses` returns can be saved as it is: its extra
@@ -199,7 +200,7 @@ def read_stimuli(path: str | Path, study: StudyDefinition) -> StimulusSet:
     if not p.is_file():
         raise DataError(
             f"{p}: no such file; a participant study needs its rewrites in stimuli.csv "
-            "next to the study's YAML file"
+            "next to the study's YAML file: make it with `edutools study stimuli <study.yaml>`"
         )
     try:
         text = p.read_bytes().decode("utf-8-sig")
