@@ -195,7 +195,9 @@ def _rmse(est: list[float], true: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--sizes", default=",".join(SIZES), help="comma-separated: " + ", ".join(SIZES)
+        "--sizes",
+        default=",".join(SIZES),
+        help="comma-separated: " + ", ".join(SIZES).replace("%", "%%"),
     )
     parser.add_argument(
         "--peers", default=",".join(PEERS), help="comma-separated: " + ", ".join(PEERS)
