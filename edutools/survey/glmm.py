@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from edutools._blas import single_threaded
 from edutools.errors import DataError, StudyError
-from edutools.survey._blas import single_threaded
 from edutools.survey._formula import build_model_frame, parse_formula
 from edutools.survey._laplace import RandomInterceptGLMM
 

@@ -22,8 +22,8 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from edutools._blas import single_threaded
 from edutools.errors import DataError, StudyError
-from edutools.survey._blas import single_threaded
 from edutools.survey._formula import build_model_frame, parse_formula
 from edutools.survey._logit import auc, cluster_cov, fit_logit
 from edutools.survey.data import StudyExport
