@@ -6,6 +6,8 @@ Course
     a folder with ``concepts.csv``, ``questions.csv``, ``answers.csv`` (optional) and an
     optional one-row ``course.csv`` (id, title, description); one ``.xlsx`` workbook with
     those sheets; or one ``.json`` file (the :class:`~edutools.schema.Course` model).
+    A question may have several reference answers: further columns ``reference_answer_2``,
+    ``reference_answer_3``, ... (blank cells ignored), or in JSON an ``extra_references`` list.
 Responses
     *wide*: persons × items, an optional first id column (``person``, ``id``,
     ``person_id``, ``student_id`` or ``respondent``), cells 0/1, blank or ``NA`` = missing;
@@ -124,6 +126,17 @@ def _clean_header(raw: Sequence[Any]) -> list[str]:
     return ["" if h is None else str(h).strip().lower() for h in raw]
 
 
+_EXTRA_REFERENCE = re.compile(r"reference_answer_(\d+)")
+
+
+def _allowed(table: str, column: str, known: tuple[str, ...]) -> bool:
+    # questions may carry further reference answers in reference_answer_2, _3, ...
+    if column in known:
+        return True
+    found = _EXTRA_REFERENCE.fullmatch(column)
+    return table == "questions" and found is not None and int(found.group(1)) >= 2
+
+
 def _check_header(label: str, header: list[str], table: str) -> None:
     required, optional = COURSE_COLUMNS[table]
     expected = ", ".join(required + optional)
@@ -146,13 +159,14 @@ def _check_header(label: str, header: list[str], table: str) -> None:
                 f"missing column '{col}'; expected columns: {expected}",
             )
     for h in header:
-        if h not in required + optional:
+        if not _allowed(table, h, required + optional):
             shown = h or "(blank)"
+            more = ", reference_answer_2, reference_answer_3, ..." if table == "questions" else ""
             raise _fail(
                 label,
                 "row 1 (header)",
                 None,
-                f"unexpected column '{shown}'; expected columns: {expected}",
+                f"unexpected column '{shown}'; expected columns: {expected}{more}",
             )
 
 
@@ -338,9 +352,7 @@ def _build_course(tables: dict[str, _Table], default_id: str) -> Course:
     payload = {
         **meta,
         "concepts": [{k: v.strip() for k, v in r.values.items()} for r in tables["concepts"].rows],
-        "questions": [
-            {k: v.strip() for k, v in r.values.items()} for r in tables["questions"].rows
-        ],
+        "questions": [_question_payload(r.values) for r in tables["questions"].rows],
         "answers": answers,
     }
     try:
@@ -349,6 +361,21 @@ def _build_course(tables: dict[str, _Table], default_id: str) -> Course:
         raise DataError(
             f"{tables['concepts'].label}: invalid course: {_first_error(exc)}"
         ) from None
+
+
+def _question_payload(values: dict[str, str]) -> dict[str, Any]:
+    """A question row as the schema wants it: reference_answer_N cells become extra_references."""
+    out: dict[str, Any] = {}
+    extra: list[tuple[int, str]] = []
+    for key, value in values.items():
+        found = _EXTRA_REFERENCE.fullmatch(key)
+        if found:
+            if value.strip():
+                extra.append((int(found.group(1)), value.strip()))
+        elif key != "extra_references":
+            out[key] = value.strip()
+    out["extra_references"] = [text for _, text in sorted(extra)]
+    return out
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -442,20 +469,41 @@ def _json_tables(path: Path, payload: dict[str, Any]) -> dict[str, _Table]:
                     None,
                     "is not an object; expected {" + ", ".join(required) + "}",
                 )
+            extra = _json_extra_references(label, where, r) if name == "questions" else {}
             for key in r:
-                if key not in required + optional:
+                if key not in extra and not _allowed(name, key, required + optional):
                     raise _fail(
                         label,
                         where,
                         key,
-                        f"unexpected field; expected {', '.join(required + optional)}",
+                        f"unexpected field; expected {', '.join(required + optional)}"
+                        + (", extra_references" if name == "questions" else ""),
                     )
             for key in required:
                 if key not in r:
                     raise _fail(label, where, key, "is missing")
-            out.append(_Row(where, {k: _cell(r.get(k)) for k in required + optional}))
+            values = {k: _cell(r.get(k)) for k in required + optional}
+            values.update({k: _cell(v) for k, v in r.items() if k not in values and k not in extra})
+            values.update({k: v for k, v in extra.items() if k != "extra_references"})
+            out.append(_Row(where, values))
         tables[name] = _Table(path.name, out, source=f"the '{name}' list")
     return tables
+
+
+def _json_extra_references(label: str, where: str, row: dict[str, Any]) -> dict[str, str]:
+    """A question's ``extra_references`` list as reference_answer_N cells (N from 2)."""
+    if "extra_references" not in row:
+        return {}
+    refs = row["extra_references"]
+    if refs is None:
+        refs = []
+    if not isinstance(refs, list) or not all(isinstance(x, str) for x in refs):
+        raise _fail(
+            label, where, "extra_references", "expected a list of reference answers (strings)"
+        )
+    out = {"extra_references": ""}
+    out.update({f"reference_answer_{i}": text for i, text in enumerate(refs, start=2)})
+    return out
 
 
 def _load_json(path: Path) -> Any:
@@ -542,15 +590,23 @@ def _course_frames(course: Course) -> dict[str, pd.DataFrame]:
         "concepts": pd.DataFrame(
             [c.model_dump() for c in course.concepts], columns=["id", "name", "description"]
         ),
-        "questions": pd.DataFrame(
-            [q.model_dump() for q in course.questions],
-            columns=["id", "concept_id", "text", "reference_answer"],
-        ),
+        "questions": _question_frame(course),
         "answers": pd.DataFrame(
             [a.model_dump() for a in course.answers],
             columns=["id", "student_id", "question_id", "text", "grade"],
         ),
     }
+
+
+def _question_frame(course: Course) -> pd.DataFrame:
+    most = max((len(q.extra_references) for q in course.questions), default=0)
+    extra = [f"reference_answer_{i}" for i in range(2, most + 2)]
+    rows = []
+    for q in course.questions:
+        row = {k: v for k, v in q.model_dump().items() if k != "extra_references"}
+        row.update(dict(zip(extra, q.extra_references, strict=False)))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["id", "concept_id", "text", "reference_answer", *extra])
 
 
 # --------------------------------------------------------------------------- item banks

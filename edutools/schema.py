@@ -66,12 +66,22 @@ class Concept(_Model):
 
 
 class Question(_Model):
-    """An open-ended question with the instructor's reference answer."""
+    """An open-ended question with the instructor's reference answer(s).
+
+    ``reference_answer`` is the model answer; ``extra_references`` holds other answers the
+    instructor accepts as fully correct (worded differently, or naming another valid point).
+    """
 
     id: Id
     concept_id: Id
     text: Text
     reference_answer: Text
+    extra_references: list[Text] = Field(default_factory=list)
+
+    @property
+    def references(self) -> list[str]:
+        """Every reference answer, the main one first."""
+        return [self.reference_answer, *self.extra_references]
 
 
 class StudentAnswer(_Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +181,66 @@ def test_fast_and_careful_parsers_agree(
     else:
         assert isinstance(careful, pd.DataFrame)
         pd.testing.assert_frame_equal(fast, careful)
+
+
+def _write_course_csv(folder: Path, questions: str) -> Path:
+    folder.mkdir()
+    (folder / "concepts.csv").write_text("id,name\nC1,Circuits\n", encoding="utf-8")
+    (folder / "questions.csv").write_text(questions, encoding="utf-8")
+    return folder
+
+
+def test_several_reference_answers_from_csv_columns(tmp_path: Path) -> None:
+    folder = _write_course_csv(
+        tmp_path / "c",
+        "id,concept_id,text,reference_answer,reference_answer_3,reference_answer_2\n"
+        "Q1,C1,Why is bulb A on?,A is in a closed path with the battery.,,A is connected to the battery.\n"
+        "Q2,C1,What is voltage?,A difference in electrical state.,,\n",
+    )
+    course = io.read_course(folder)
+    q1, q2 = course.questions
+    assert q1.references == [
+        "A is in a closed path with the battery.",
+        "A is connected to the battery.",
+    ]
+    assert q2.extra_references == []
+    # written back and read again: the same course, in CSV and JSON
+    for out in (tmp_path / "again", tmp_path / "again.json"):
+        assert io.read_course(io.write_course(course, out)).questions == course.questions
+
+
+def test_several_reference_answers_from_json(tmp_path: Path) -> None:
+    payload = {
+        "id": "c",
+        "title": "C",
+        "concepts": [{"id": "C1", "name": "Circuits"}],
+        "questions": [
+            {
+                "id": "Q1",
+                "concept_id": "C1",
+                "text": "Why?",
+                "reference_answer": "Closed path.",
+                "extra_references": ["Connected to the battery."],
+            }
+        ],
+    }
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    assert io.read_course(path).questions[0].references == [
+        "Closed path.",
+        "Connected to the battery.",
+    ]
+    payload["questions"][0]["extra_references"] = "Connected."  # type: ignore[index]
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    with pytest.raises(
+        DataError, match=r"questions row 1, column 'extra_references': expected a list"
+    ):
+        io.read_course(path)
+
+
+def test_unknown_question_column_still_rejected(tmp_path: Path) -> None:
+    folder = _write_course_csv(
+        tmp_path / "c", "id,concept_id,text,reference_answer,reference_answer_x\nQ1,C1,Why?,So.,\n"
+    )
+    with pytest.raises(DataError, match="unexpected column 'reference_answer_x'"):
+        io.read_course(folder)
