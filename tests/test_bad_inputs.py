@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from _cli import cli_runner
 
 from edutools import io
 from edutools.cli import app
@@ -168,7 +168,7 @@ CASES = [
     ),
 ]
 
-runner = CliRunner(mix_stderr=False)
+runner = cli_runner()
 
 
 def test_corpus_is_complete() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from _cli import cli_runner
 
 from edutools import io
 from edutools.cli import app
@@ -17,7 +17,7 @@ COURSE = str(io.example_course_dir())
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner(mix_stderr=False).invoke(app, ["generate", *args])
+    result = cli_runner().invoke(app, ["generate", *args])
     return result.exit_code, result.stdout, result.stderr
 
 

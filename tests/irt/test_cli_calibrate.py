@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from _cli import cli_runner
 
 from edutools import io
 from edutools.cli import app
@@ -20,7 +20,7 @@ ITEM_KEYS = ["item", "a", "b", "d", "c", "se_a", "se_b", "se_d"]
 
 
 def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner(mix_stderr=False).invoke(app, ["calibrate", *args])
+    result = cli_runner().invoke(app, ["calibrate", *args])
     return result.exit_code, result.stdout, result.stderr
 
 

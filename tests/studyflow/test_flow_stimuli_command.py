@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _cli import cli_runner
 from studyflow_fixtures import small_study_dict
-from typer.testing import CliRunner
 
 from edutools.cli import app
 from edutools.llm.stubserver import StubServer
 from edutools.studyflow import read_stimuli
 from edutools.survey.config import load_study
 
-runner = CliRunner(mix_stderr=False)
+runner = cli_runner()
 
 
 def _study(folder: Path) -> Path:

@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from _cli import cli_runner
 
 from edutools.cli import app
 
 DATA = Path(__file__).parent / "data"
-runner = CliRunner(mix_stderr=False)
+runner = cli_runner()
 
 
 def _corrupt(tmp_path: Path, source: str, file: str, old: str, new: str) -> Path:
