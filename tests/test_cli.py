@@ -1,4 +1,8 @@
-"""The console script: every error, usage errors included, is one line on stderr with exit 2."""
+"""The console script: every error, usage errors included, is one line on stderr with exit 2.
+
+CI runs this module twice: in the development venv (typer < 0.15 with click 8.1, as py-irt
+needs) and in a fresh venv with the newest typer, click, rich and pandas (``make test-fresh``).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
         ),
         pytest.param(
             ("validate",),
-            "error: Missing argument 'PATH'; see 'edutools validate --help'",
+            "error: Missing argument 'path'; see 'edutools validate --help'",
             id="missing-argument",
         ),
         pytest.param(
@@ -46,7 +50,9 @@ def test_usage_errors_are_one_line(args: tuple[str, ...], message: str | None) -
     assert done.stderr.startswith("error: ")
     assert "Traceback" not in done.stderr
     if message is not None:
-        assert done.stderr.strip() == message
+        # the same words under click 8.1 and the click inside typer >= 0.15 (which writes
+        # the argument's name in lower case)
+        assert done.stderr.strip().casefold() == message.casefold()
 
 
 def test_version() -> None:

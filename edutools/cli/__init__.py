@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(0)
         hint = f"; see '{exc.ctx.command_path} --help'" if exc.ctx is not None else ""
         message = " ".join(exc.format_message().split()).rstrip(".")
+        message = message.replace("Value error, ", "")  # typer >= 0.15 wraps choice errors
         typer.echo(f"error: {message}{hint}", err=True)
         sys.exit(2)
     except errors.ClickException as exc:

@@ -136,7 +136,7 @@ def test_out_writes_tables_charts_and_the_comparison(lsat7_path: Path, tmp_path:
 
 def test_missing_data_still_writes_fit(tmp_path: Path) -> None:
     sim = simulate_responses(simulate_items(6, seed=1), 300, seed=2)
-    X = sim.responses.to_numpy()
+    X = sim.responses.to_numpy(copy=True)  # pandas 3 hands out read-only views
     X[np.arange(300), np.random.default_rng(0).integers(0, 6, 300)] = np.nan  # one gap per person
     path = tmp_path / "r.csv"
     pd.DataFrame(X, columns=sim.responses.columns).to_csv(path, index=False)
