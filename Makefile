@@ -5,16 +5,21 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test check demo bench venv clean
+# The development venv holds every extra; py-irt (extra "bayes") caps pandas, rich, typer
+# and click there, through the constraints file. Users' installs of the core are not capped.
+EXTRAS := dev,bayes,postgres,auth,anthropic,google,ollama,bench
+CONSTRAINTS := .ci/dev-constraints.txt
+
+.PHONY: run test test-fresh check demo bench venv clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing edutools and its dependencies into $(VENV) ..."
 	@# The CPU build of torch first: a bare torch requirement would pull GBs of CUDA.
 	@$(PIP) install "torch==2.13.0" 2>&1 | grep -v "is ignored: it is neither" || true
-	@$(PIP) install -e ".[dev,bayes]" 2>&1 | grep -v "is ignored: it is neither" || true
+	@$(PIP) install -c $(CONSTRAINTS) -e ".[$(EXTRAS)]" 2>&1 | grep -v "is ignored: it is neither" || true
 	@$(PY) -c "import edutools, torch, py_irt" || { echo "installation failed"; exit 1; }
 	@touch $(STAMP)
 
@@ -32,8 +37,14 @@ run: $(STAMP)
 		--server.headless true --server.fileWatcherType none --browser.gatherUsageStats false \
 		--client.toolbarMode minimal --server.address "$$addr"
 
+# The whole suite in the development venv, then the core alone in a fresh venv with the
+# newest pandas, typer, click and rich (.ci/fresh_env.sh: CLI and I/O tests).
 test: $(STAMP)
 	$(PY) -m pytest
+	@bash .ci/fresh_env.sh
+
+test-fresh:
+	@bash .ci/fresh_env.sh
 
 check: $(STAMP)
 	$(VENV)/bin/ruff format --check .
@@ -56,7 +67,6 @@ demo: $(STAMP)
 	$(VENV)/bin/edutools study analyze demo-output/study/pairwise-export --design pairwise --n-boot 200 --out demo-output/study/pairwise
 
 bench: $(STAMP)
-	@$(PIP) install -e ".[bench]" 2>&1 | grep -v "is ignored: it is neither" || true
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
