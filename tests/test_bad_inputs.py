@@ -155,7 +155,7 @@ CASES = [
     ),
     (
         "course_missing_sheet.xlsx",
-        "course_missing_sheet.xlsx: missing sheet 'questions'; expected sheets: concepts, questions, answers",
+        "course_missing_sheet.xlsx: missing sheet 'questions' (the workbook has 'concepts', 'answers'); expected sheets: concepts, questions, answers",
     ),
     # item banks
     (
