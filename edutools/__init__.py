@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from edutools.generate import FormMix, QuestionProgress
     from edutools.generate.privacy import mask_pii
     from edutools.generate.quality import check_bank, check_item
+    from edutools.glmm import fit_glmer
     from edutools.io import (
         example_course_dir,
         read_course,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     )
     from edutools.irt import Calibration, OnePL, Rasch, ThreePL, TwoPL, calibrate
     from edutools.store import Store
-    from edutools.survey import fit_glmer, load_study
+    from edutools.survey import load_study
 
 # name -> (module, attribute)
 _LAZY: dict[str, tuple[str, str]] = {
@@ -82,7 +83,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         n: ("edutools.irt", n)
         for n in ("Calibration", "OnePL", "Rasch", "ThreePL", "TwoPL", "calibrate")
     },
-    "fit_glmer": ("edutools.survey", "fit_glmer"),
+    "fit_glmer": ("edutools.glmm", "fit_glmer"),
     "load_study": ("edutools.survey", "load_study"),
 }
 

@@ -4,7 +4,7 @@
 ``lme4::glmer(..., family = binomial, nAGQ = 1)`` fits and reports the same numbers: fixed
 effects and their standard errors (from the finite-difference Hessian of the deviance over the
 variance and fixed-effect parameters, as lme4's ``vcov`` does since 1.1-8), random-intercept SDs
-and the Laplace log-likelihood. See ``edutools.survey._laplace`` for the objective.
+and the Laplace log-likelihood. See ``edutools.glmm.laplace`` for the objective.
 
 Reference: Bates, Mächler, Bolker & Walker (2015), Fitting linear mixed-effects models using
 lme4, J. Stat. Softw. 67(1); lme4's ``vignette("lmer")`` and ``?glmer`` for the GLMM extension.
@@ -20,8 +20,8 @@ from scipy import optimize, stats
 
 from edutools._blas import single_threaded
 from edutools.errors import DataError, StudyError
-from edutools.survey._formula import build_model_frame, parse_formula
-from edutools.survey._laplace import RandomInterceptGLMM
+from edutools.glmm.formula import build_model_frame, parse_formula
+from edutools.glmm.laplace import RandomInterceptGLMM
 
 __all__ = ["GLMMResult", "fit_glmer"]
 

@@ -1,6 +1,8 @@
 """Weighted logistic regression by Newton's method, cluster-robust covariance, and AUC.
 
-Small and dependency-free so that bootstrap and cross-validation refits stay fast; the tests
+Kept by hand rather than taken from statsmodels: the pairwise preference model refits it
+thousands of times (cluster bootstrap, cross-validation), and this Newton loop on NumPy arrays
+avoids statsmodels' per-fit model and result objects. Small and dependency-free so that bootstrap and cross-validation refits stay fast; the tests
 check it against statsmodels' ``Logit(...).fit(cov_type="cluster")``.
 """
 
@@ -37,7 +39,7 @@ def fit_logit(
         except np.linalg.LinAlgError:
             if it == 0:
                 raise StudyError(
-                    "the preference model's design is singular; drop a collinear feature"
+                    "the logistic model's design is singular; drop a collinear predictor"
                 ) from None
             break  # the weights underflowed: the estimates are running off to infinity
         beta = beta + step
@@ -46,8 +48,8 @@ def fit_logit(
         if np.max(np.abs(beta)) > 50:
             break
     raise StudyError(
-        "the preference model did not converge (perfect separation: some feature predicts every choice); "
-        "drop that feature or collect more varied pairs"
+        "the logistic model did not converge (perfect separation: some predictor predicts every "
+        "outcome); drop that predictor or collect more varied data"
     )
 
 

@@ -4,8 +4,8 @@ Study definitions (``load_study``), questionnaires (``score_instrument``, ``reli
 style measures (``measure_styles``), LLM style transfer (``rewrite_responses``,
 ``validate_transfer``), Gibbs Sampling with People (``GSPDesign``, ``InMemoryGSP``), the
 preference and moderation models (``fit_preference``, ``preferred_points``,
-``fit_preferred_regression``, ``fit_trial_glmm``), the ML binomial GLMM ``fit_glmer`` (matches
-lme4's glmer), simulators with planted effects and ``analyze_export``.
+``fit_preferred_regression``, ``fit_trial_glmm``), the ML binomial GLMM ``fit_glmer`` (re-exported from
+:mod:`edutools.glmm`; matches lme4's glmer), simulators with planted effects and ``analyze_export``.
 
 Names load on first use, so ``import edutools.survey`` stays light and the statistics never
 pull in the LLM stack unless style transfer is used.
@@ -17,9 +17,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from edutools.glmm import GLMMResult, fit_glmer
     from edutools.survey.config import StudyDefinition, load_study
     from edutools.survey.data import StudyExport, read_export, write_export
-    from edutools.survey.glmm import GLMMResult, fit_glmer
     from edutools.survey.gsp import GSPDesign, GSPDimension, InMemoryGSP, UtilityResponder
     from edutools.survey.instruments import list_instruments, load_instrument
     from edutools.survey.instruments.scoring import (
@@ -91,7 +91,7 @@ __all__ = [
 _HOME = {
     "AnalysisOptions": "report",
     "AnalysisReport": "report",
-    "GLMMResult": "glmm",
+    "GLMMResult": "edutools.glmm",
     "GSPDesign": "gsp",
     "GSPDimension": "gsp",
     "GSPTruth": "simulate_gsp",
@@ -105,7 +105,7 @@ _HOME = {
     "UtilityResponder": "gsp",
     "analyze_export": "report",
     "cronbach_alpha": "instruments.scoring",
-    "fit_glmer": "glmm",
+    "fit_glmer": "edutools.glmm",
     "fit_preference": "models_pairwise",
     "fit_preferred_regression": "models_gsp",
     "fit_trial_glmm": "models_gsp",
@@ -134,5 +134,7 @@ _HOME = {
 
 def __getattr__(name: str) -> Any:
     if name in _HOME:
-        return getattr(importlib.import_module(f"edutools.survey.{_HOME[name]}"), name)
+        home = _HOME[name]
+        module = home if home.startswith("edutools.") else f"edutools.survey.{home}"
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'edutools.survey' has no attribute {name!r}")

@@ -26,8 +26,8 @@ from scipy import stats
 from scipy.special import expit
 
 from edutools.errors import DataError, StudyError
+from edutools.glmm import GLMMResult, fit_glmer
 from edutools.survey.data import StudyExport
-from edutools.survey.glmm import GLMMResult, fit_glmer
 from edutools.survey.models_common import adjust_pvalues, included_participants, trait_table
 
 __all__ = [
@@ -260,7 +260,7 @@ def fit_trial_glmm(
 
     ``logit P(response_t > threshold_d) = a_d + sum_k (b_k + c_{k,d}) z_k + u_{i,d} + v_b``
     with ``u ~ N(0, s_u)`` per participant and dimension and ``v ~ N(0, s_v)`` per base prompt,
-    fitted by :func:`~edutools.survey.glmm.fit_glmer` (Laplace ML, as lme4's glmer). The
+    fitted by :func:`~edutools.glmm.fit_glmer` (Laplace ML, as lme4's glmer). The
     trait × dimension interactions ``c`` say whether a trait shifts preference more on one
     style dimension than on another; the simple slope of trait ``k`` on dimension ``d`` is
     ``b_k + c_{k,d}``.

@@ -24,8 +24,8 @@ from scipy.special import expit
 
 from edutools._blas import single_threaded
 from edutools.errors import DataError, StudyError
-from edutools.survey._formula import build_model_frame, parse_formula
-from edutools.survey._logit import auc, cluster_cov, fit_logit
+from edutools.glmm.formula import build_model_frame, parse_formula
+from edutools.glmm.logit import auc, cluster_cov, fit_logit
 from edutools.survey.data import StudyExport
 from edutools.survey.models_common import (
     adjust_pvalues,

@@ -1,4 +1,7 @@
-"""fit_glmer against lme4::glmer (tests/survey/r/glmer_reference.R), formula handling, recovery."""
+"""fit_glmer against lme4::glmer (tests/glmm/r/glmer_reference.R), formula handling, recovery.
+
+The fixed-effect part of a formula goes through formulaic, so its syntax errors are formulaic's.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,9 @@ import pandas as pd
 import pytest
 
 from edutools.errors import DataError, StudyError
-from edutools.survey._formula import build_model_frame, parse_formula
-from edutools.survey._laplace import RandomInterceptGLMM
-from edutools.survey.glmm import fit_glmer
+from edutools.glmm import fit_glmer
+from edutools.glmm.formula import build_model_frame, parse_formula
+from edutools.glmm.laplace import RandomInterceptGLMM
 
 R_DIR = Path(__file__).parent / "r"
 REFERENCE = json.loads((R_DIR / "glmer_reference.json").read_text())
@@ -188,8 +191,8 @@ _DATA = pd.DataFrame(
             "y ~ x + (x | g)", _DATA, StudyError, "only random intercepts", id="random-slope"
         ),
         pytest.param("y ~ 2 + x", _DATA, StudyError, "only 0 and 1", id="bad-number"),
-        pytest.param("y ~ x + $", _DATA, StudyError, "unexpected character", id="bad-character"),
-        pytest.param("y ~ x +", _DATA, StudyError, "ends too early", id="dangling-plus"),
+        pytest.param("y ~ x + $", _DATA, StudyError, "Unknown operator '\\$'", id="bad-character"),
+        pytest.param("y ~ x +", _DATA, StudyError, "Operator `\\+` has insuf", id="dangling-plus"),
         pytest.param("y ~ x", _DATA, StudyError, "no random intercept", id="no-random-effect"),
         pytest.param("y ~ z + (1|g)", _DATA, DataError, "no column 'z'", id="missing-column"),
         pytest.param("y ~ one + (1|g)", _DATA, DataError, "single level", id="single-level-factor"),
@@ -218,3 +221,13 @@ def test_rows_with_missing_values_are_dropped_like_na_omit() -> None:
     fit = fit_glmer(ref["formula"], data)
     assert fit.n_obs == ref["n_obs"] - 2
     assert fit.n_dropped == 2
+
+
+def test_fit_glmer_is_one_function_under_three_names() -> None:
+    import edutools
+    import edutools.glmm
+    import edutools.survey
+
+    assert edutools.survey.fit_glmer is edutools.glmm.fit_glmer
+    assert edutools.fit_glmer is edutools.glmm.fit_glmer
+    assert edutools.survey.GLMMResult is edutools.glmm.GLMMResult

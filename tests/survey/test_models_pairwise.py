@@ -9,7 +9,7 @@ import pytest
 import statsmodels.api as sm
 
 from edutools.errors import DataError, StudyError
-from edutools.survey._logit import auc
+from edutools.glmm.logit import auc
 from edutools.survey.models_pairwise import fit_preference, pairwise_trials
 from edutools.survey.simulate import DEFAULT_PAIRWISE, simulate_pairwise
 

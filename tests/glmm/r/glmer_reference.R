@@ -1,7 +1,7 @@
-# Reference values for edutools.survey.fit_glmer: lme4::glmer (Laplace, nAGQ = 1, defaults)
+# Reference values for edutools.glmm.fit_glmer: lme4::glmer (Laplace, nAGQ = 1, defaults)
 # on the committed simulated datasets. Writes glmer_reference.json next to this script.
 #
-#   Rscript tests/survey/r/glmer_reference.R
+#   Rscript tests/glmm/r/glmer_reference.R
 #
 # Timings are the median elapsed seconds of 5 fits (system.time), single-threaded BLAS.
 suppressPackageStartupMessages({

@@ -1,6 +1,6 @@
 """Write the simulated datasets that glmer_reference.R fits (run once; the CSVs are committed).
 
-.venv/bin/python tests/survey/r/make_glmm_data.py
+.venv/bin/python tests/glmm/r/make_glmm_data.py
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Time fit_glmer on the datasets glmer_reference.R timed lme4::glmer on (median of 5 fits).
 
-OPENBLAS_NUM_THREADS=1 .venv/bin/python tests/survey/r/time_fit_glmer.py
+OPENBLAS_NUM_THREADS=1 .venv/bin/python tests/glmm/r/time_fit_glmer.py
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from edutools.survey.glmm import fit_glmer
+from edutools.glmm import fit_glmer
 
 HERE = Path(__file__).parent
 
