@@ -37,16 +37,21 @@ __all__ = [
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Truth = Literal["correct", "foil"]
+Basis = Literal["instructor", "reference", "grades", "engine"]
 Form = Literal["correct_key", "foil_key", "select_all"]
 Severity = Literal["info", "warning", "error"]
 ItemStatus = Literal["draft", "accepted", "rejected"]
 
 
+_PUNCT = re.compile(r"[^\w\s]")
+
+
 def normalize_text(text: str) -> str:
     """Casefolded, accent-stripped, punctuation-free text with single spaces (for comparisons)."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^\w\s]", " ", text.casefold())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _PUNCT.sub(" ", text.casefold())
     return " ".join(text.split())
 
 
@@ -151,7 +156,10 @@ class Assertion(_Model):
     """A self-contained declarative statement, true (``correct``) or a misconception (``foil``).
 
     ``support`` holds the ids of the student answers that state it; its length is the
-    number of students who hold it (used to rank foils).
+    number of students who hold it (used to rank foils). ``basis`` says what settled its
+    truth: the instructor's label of the claim (``instructor``), the instructor's reference
+    answer (``reference``), grades of supporting answers that agree (``grades``), or only
+    the engine's judgement (``engine``, e.g. text similarity or an LLM); None when unknown.
     """
 
     id: Id
@@ -160,6 +168,7 @@ class Assertion(_Model):
     truth: Truth
     support: list[str] = Field(default_factory=list)
     misconception: str | None = None
+    basis: Basis | None = None
 
     @model_validator(mode="after")
     def _support_unique(self) -> Assertion:
@@ -177,11 +186,12 @@ class Option(_Model):
 
 
 class Flag(_Model):
-    """A finding of an item-writing check."""
+    """A finding of an item-writing check; ``options`` are the 0-based options it concerns."""
 
     check: Id
     message: Text
     severity: Severity = "warning"
+    options: list[int] = Field(default_factory=list)
 
 
 class Usage(_Model):
@@ -275,6 +285,8 @@ class ItemBank(_Model):
     assertion must name one in ``assertions``, and keys must agree with truth: in a
     ``correct_key`` item the key is a correct assertion and the distractors are foils; in a
     ``foil_key`` item the reverse; in ``select_all`` the keys are exactly the correct ones.
+    ``answer_ids`` records, per question, the student answers generation read (so that an
+    evaluation can count the wrong answers no foil reached).
     """
 
     course_id: Id
@@ -282,6 +294,7 @@ class ItemBank(_Model):
     items: list[Item] = Field(default_factory=list)
     assertions: list[Assertion] = Field(default_factory=list)
     run: Provenance
+    answer_ids: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> ItemBank:

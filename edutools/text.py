@@ -7,6 +7,7 @@ clustering on cosine distance. Nothing is downloaded; everything is deterministi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -151,7 +152,12 @@ def content_stems(text: str) -> list[str]:
     >>> content_stems("The cells are not dividing")
     ['cell', 'divid']
     """
-    return [stem(w) for w in words(text) if w not in STOPWORDS and w not in _NEGATIONS]
+    return list(_content_stems(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _content_stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words(text) if w not in STOPWORDS and w not in _NEGATIONS)
 
 
 def is_negated(text: str) -> bool:
@@ -195,6 +201,21 @@ def _char_ngrams(text: str, low: int = 3, high: int = 5) -> list[str]:
     return grams
 
 
+@functools.lru_cache(maxsize=65536)
+def _features(text: str, char_weight: float) -> dict[str, float]:
+    """TF weights of one text's features (cached: engines vectorise the same sentences often)."""
+    stems = content_stems(text)
+    feats: defaultdict[str, float] = defaultdict(float)
+    for s in stems:
+        feats[f"w:{s}"] += 1.0
+    for a, b in itertools.pairwise(stems):
+        feats[f"b:{a} {b}"] += 0.5
+    if char_weight > 0:
+        for g in _char_ngrams(text):
+            feats[f"c:{g}"] += char_weight / 4
+    return dict(feats)
+
+
 class TfidfVectors:
     """L2-normalised TF-IDF vectors over word stems, stem bigrams and character n-grams.
 
@@ -215,16 +236,7 @@ class TfidfVectors:
 
     @staticmethod
     def _features(text: str, char_weight: float) -> dict[str, float]:
-        stems = content_stems(text)
-        feats: defaultdict[str, float] = defaultdict(float)
-        for s in stems:
-            feats[f"w:{s}"] += 1.0
-        for a, b in itertools.pairwise(stems):
-            feats[f"b:{a} {b}"] += 0.5
-        if char_weight > 0:
-            for g in _char_ngrams(text):
-                feats[f"c:{g}"] += char_weight / 4
-        return feats
+        return _features(text, char_weight)
 
     def fit(self, corpus: Sequence[str]) -> TfidfVectors:
         """Learn the vocabulary and IDF weights from ``corpus``; returns self."""
@@ -241,14 +253,15 @@ class TfidfVectors:
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
+        vocab = self.vocabulary_
         for r, text in enumerate(texts):
-            for f, tf in self._features(text, self.char_weight).items():
-                j = self.vocabulary_.get(f)
-                if j is not None:
-                    rows.append(r)
-                    cols.append(j)
-                    vals.append(tf * self.idf_[j])
-        X = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocabulary_)))
+            feats = _features(text, self.char_weight)
+            hits = [(vocab[f], tf) for f, tf in feats.items() if f in vocab]
+            rows.extend([r] * len(hits))
+            cols.extend(j for j, _ in hits)
+            vals.extend(tf for _, tf in hits)
+        vals_arr = np.asarray(vals, dtype=float) * self.idf_[np.asarray(cols, dtype=int)]
+        X = sparse.csr_matrix((vals_arr, (rows, cols)), shape=(len(texts), len(self.vocabulary_)))
         norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         return sparse.csr_matrix(sparse.diags(1.0 / norms) @ X)
