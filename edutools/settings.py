@@ -5,9 +5,21 @@ Variables:
 ==============================  =============================================================
 ``OPENAI_API_KEY``              key for OpenAI or an OpenAI-compatible server (never stored)
 ``OPENAI_BASE_URL``             base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp)
+``AZURE_OPENAI_API_KEY``        Azure OpenAI key; with ``AZURE_OPENAI_ENDPOINT`` and
+                                ``OPENAI_API_VERSION`` (or ``AZURE_OPENAI_API_VERSION``)
+``ANTHROPIC_API_KEY``           for ``anthropic:`` models (extra ``anthropic``)
+``GOOGLE_API_KEY``              for ``google_genai:`` models (extra ``google``); or ``GEMINI_API_KEY``
+``OLLAMA_HOST``                 Ollama's native API for ``ollama:`` models (extra ``ollama``)
 ``EDUTOOLS_DATABASE_URL``       SQLAlchemy URL; default SQLite file in the data directory
 ``EDUTOOLS_DATA_DIR``           where the database and LLM cache live; default XDG data dir
-``EDUTOOLS_MODEL``              chat model name (default ``gpt-4o-mini``)
+``EDUTOOLS_MODEL``              chat model: a name (OpenAI or the server at ``OPENAI_BASE_URL``)
+                                or ``provider:model`` as langchain's ``init_chat_model`` reads it,
+                                e.g. ``azure_openai:my-deployment``, ``anthropic:claude-sonnet-4-5``
+                                (default ``gpt-4o-mini``)
+``EDUTOOLS_TEMPERATURE``        sampling temperature (default 0; ``default``: send none); never
+                                sent to reasoning models (o1, o3, o4-mini, gpt-5), which refuse it
+``EDUTOOLS_TOKEN_LIMIT``        name of the completion-token limit sent to OpenAI-compatible
+                                servers: ``auto`` (default), ``max_tokens`` or ``max_completion_tokens``
 ``EDUTOOLS_STRUCTURED_OUTPUT``  ``json_schema`` (default) or ``function_calling``
 ``EDUTOOLS_MAX_CONCURRENCY``    parallel LLM calls (default 8)
 ``EDUTOOLS_REQUESTS_PER_MINUTE`` client-side rate limit (default 0 = none)
@@ -28,9 +40,49 @@ from typing import Any
 
 from edutools.errors import ConfigError
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["PROVIDERS", "Settings", "default_data_dir", "split_model"]
 
 _STRUCTURED_METHODS = ("json_schema", "function_calling")
+_TOKEN_LIMITS = ("auto", "max_tokens", "max_completion_tokens")
+#: ``provider:`` prefixes of EDUTOOLS_MODEL (langchain's init_chat_model names) and the extra
+#: that brings each one's integration package
+PROVIDERS: dict[str, str | None] = {
+    "openai": None,
+    "azure_openai": None,
+    "anthropic": "anthropic",
+    "google_genai": "google",
+    "ollama": "ollama",
+}
+
+
+def split_model(model: str) -> tuple[str, str]:
+    """``(provider, model name)`` of a model string; no known prefix means OpenAI.
+
+    Example
+    -------
+    >>> split_model("anthropic:claude-sonnet-4-5"), split_model("llama3.1:8b")
+    (('anthropic', 'claude-sonnet-4-5'), ('openai', 'llama3.1:8b'))
+    """
+    prefix, sep, name = model.partition(":")
+    if sep and prefix in PROVIDERS and name:
+        return prefix, name
+    return "openai", model
+
+
+def _temperature(env: Mapping[str, str]) -> float | None:
+    raw = (env.get("EDUTOOLS_TEMPERATURE") or "0").strip()
+    if raw.lower() in ("default", "none"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"EDUTOOLS_TEMPERATURE={raw!r} is not a number; set it to e.g. 0, or to 'default' "
+            "to send none"
+        ) from None
+    if not 0 <= value <= 2:
+        raise ConfigError(f"EDUTOOLS_TEMPERATURE={value} is outside 0..2")
+    return value
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -88,7 +140,15 @@ class Settings:
     database_url: str
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
+    azure_openai_api_key: str | None = field(default=None, repr=False)
+    azure_openai_endpoint: str | None = None
+    azure_openai_api_version: str | None = None
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    google_api_key: str | None = field(default=None, repr=False)
+    ollama_base_url: str | None = None
     model: str = "gpt-4o-mini"
+    temperature: float | None = 0.0
+    token_limit: str = "auto"
     structured_output: str = "json_schema"
     max_concurrency: int = 8
     requests_per_minute: int = 0
@@ -105,6 +165,11 @@ class Settings:
             )
         if self.max_concurrency < 1:
             raise ConfigError("EDUTOOLS_MAX_CONCURRENCY must be at least 1")
+        if self.token_limit not in _TOKEN_LIMITS:
+            raise ConfigError(
+                f"EDUTOOLS_TOKEN_LIMIT={self.token_limit!r} is not valid; use one of "
+                f"{', '.join(_TOKEN_LIMITS)}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -117,7 +182,17 @@ class Settings:
             database_url=db_url,
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            azure_openai_api_key=env.get("AZURE_OPENAI_API_KEY") or None,
+            azure_openai_endpoint=env.get("AZURE_OPENAI_ENDPOINT") or None,
+            azure_openai_api_version=(
+                env.get("AZURE_OPENAI_API_VERSION") or env.get("OPENAI_API_VERSION") or None
+            ),
+            anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
+            google_api_key=env.get("GOOGLE_API_KEY") or env.get("GEMINI_API_KEY") or None,
+            ollama_base_url=env.get("OLLAMA_HOST") or None,
             model=env.get("EDUTOOLS_MODEL") or "gpt-4o-mini",
+            temperature=_temperature(env),
+            token_limit=(env.get("EDUTOOLS_TOKEN_LIMIT") or "auto").strip(),
             structured_output=env.get("EDUTOOLS_STRUCTURED_OUTPUT") or "json_schema",
             max_concurrency=_int(env, "EDUTOOLS_MAX_CONCURRENCY", 8, minimum=1),
             requests_per_minute=_int(env, "EDUTOOLS_REQUESTS_PER_MINUTE", 0),
@@ -139,18 +214,49 @@ class Settings:
         return replace(self, **changes)
 
     @property
-    def llm_configured(self) -> bool:
-        """True when an API key or a base URL (a local server needs no key) is set."""
-        return bool(self.openai_api_key or self.openai_base_url)
+    def provider(self) -> str:
+        """The chat-model provider ``EDUTOOLS_MODEL`` names (``openai`` without a prefix)."""
+        return split_model(self.model)[0]
 
-    def require_api_access(self, alternative: str | None = "use --engine local") -> None:
+    def provider_problem(self, model: str | None = None) -> str | None:
+        """What is missing to call ``model`` (default ``self.model``), or None."""
+        provider = split_model(model or self.model)[0]
+        if provider == "openai" and not (self.openai_api_key or self.openai_base_url):
+            return (
+                "no LLM provider configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
+                "(an OpenAI-compatible server such as vLLM, Ollama or llama.cpp), or name another "
+                "provider in EDUTOOLS_MODEL (e.g. anthropic:claude-sonnet-4-5)"
+            )
+        if provider == "azure_openai":
+            missing = [
+                name
+                for name, value in (
+                    ("AZURE_OPENAI_API_KEY", self.azure_openai_api_key),
+                    ("AZURE_OPENAI_ENDPOINT", self.azure_openai_endpoint),
+                    ("OPENAI_API_VERSION", self.azure_openai_api_version),
+                )
+                if not value
+            ]
+            if missing:
+                return f"Azure OpenAI needs {', '.join(missing)}: set it in the environment"
+        if provider == "anthropic" and not self.anthropic_api_key:
+            return "anthropic models need ANTHROPIC_API_KEY: set it in the environment"
+        if provider == "google_genai" and not self.google_api_key:
+            return "google_genai models need GOOGLE_API_KEY (or GEMINI_API_KEY): set it"
+        return None
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when the provider ``EDUTOOLS_MODEL`` names has what it needs."""
+        return self.provider_problem() is None
+
+    def require_api_access(
+        self, alternative: str | None = "use --engine local", model: str | None = None
+    ) -> None:
         """Raise a ConfigError that says how to configure a provider when none is set.
 
         ``alternative`` names what else the user could do (None: nothing).
         """
-        if not self.llm_configured:
-            raise ConfigError(
-                "no LLM provider configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
-                "(an OpenAI-compatible server such as vLLM, Ollama or llama.cpp)"
-                + (f", or {alternative}" if alternative else "")
-            )
+        problem = self.provider_problem(model)
+        if problem is not None:
+            raise ConfigError(problem + (f", or {alternative}" if alternative else ""))

@@ -128,7 +128,7 @@ class StubHandler(BaseHTTPRequestHandler):
         stub = self.server_stub
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if not self.path.split("?", 1)[0].rstrip("/").endswith("/chat/completions"):
             self._send_json(
                 404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}
             )

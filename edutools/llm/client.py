@@ -23,6 +23,9 @@ What one ``structured`` call does:
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,14 +33,16 @@ from typing import Any, TypeVar
 
 import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
 from edutools.errors import ConfigError, GenerationError
 from edutools.llm.cache import LLMCache, cache_key
 from edutools.llm.factory import make_chat_model
 from edutools.llm.prompts import Prompt, load_prompt
-from edutools.llm.ratelimit import RateLimiter
-from edutools.llm.retry import RetryPolicy, is_retryable, retry_after_seconds
+from edutools.llm.providers import ModelProfile, profile
+from edutools.llm.ratelimit import rate_limiter
+from edutools.llm.retry import RetryPolicy, is_retryable, retry_after_seconds, status_code
 from edutools.llm.structured import Method, ReplyError, parse_reply, reply_text, request_options
 from edutools.llm.usage import PRICES, UsageMeter
 from edutools.schema import Usage
@@ -51,6 +56,21 @@ log = logging.getLogger("edutools.llm")
 
 _MAX_TOKENS_CAP = 32_768
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+# finish reasons that mean "cut off at the token limit", by provider
+_CUT_OFF = {"length", "max_tokens", "MAX_TOKENS"}
+
+
+@functools.lru_cache(maxsize=256)
+def _schema(output_type: type[BaseModel]) -> tuple[dict[str, Any], str, str]:
+    """The JSON schema of a stage's type, its one-line description and the schema's hash.
+
+    Built once per type: pydantic's schema generation costs about a millisecond, which
+    adds up on the critical path of hundreds of concurrent calls.
+    """
+    schema = output_type.model_json_schema()
+    description = (output_type.__doc__ or output_type.__name__).strip().splitlines()[0]
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
+    return schema, description, digest
 
 
 @dataclass(frozen=True)
@@ -115,19 +135,18 @@ class LLMClient:
         cache: LLMCache | bool = True,
         prices: Mapping[str, tuple[float, float]] = PRICES,
     ) -> None:
-        settings.require_api_access(alternative=None)
+        settings.require_api_access(alternative=None, model=model)
         if max_attempts < 1:
             raise ConfigError(f"max_attempts={max_attempts} is invalid; use 1 or more")
         if max_tokens < 1:
             raise ConfigError(f"max_tokens={max_tokens} is invalid; use 1 or more")
         self.settings = settings
         self.model = model or settings.model
+        self.profile: ModelProfile = profile(settings, self.model, temperature)
         self.method: Method = (
-            "function_calling"
-            if settings.structured_output == "function_calling"
-            else "json_schema"
+            "json_schema" if self.profile.shape == "json_schema" else "function_calling"
         )
-        self.temperature = temperature
+        self.temperature = self.profile.temperature
         self.max_tokens = max_tokens
         self.max_attempts = max_attempts
         self.retry = retry or RetryPolicy(max_retries=settings.max_retries)
@@ -136,14 +155,18 @@ class LLMClient:
             LLMCache.from_settings(settings) if cache is True else (cache or None)
         )
         self.meter = UsageMeter(prices=prices)
-        self._limiter = RateLimiter(settings.requests_per_minute)
+        self._limiter = rate_limiter(settings.requests_per_minute)
         self._semaphore = asyncio.Semaphore(settings.max_concurrency)
         self._http = openai.DefaultAsyncHttpxClient(timeout=settings.timeout)
         self._chat = make_chat_model(
-            settings, model=self.model, temperature=temperature, http_async_client=self._http
+            settings,
+            model=self.model,
+            http_async_client=self._http,
+            model_profile=self.profile,
         )
+        self._bound: dict[str, Runnable[Any, Any]] = {}
         self._reask = load_prompt("reask")
-        self._provider = settings.openai_base_url or "openai"
+        self._provider = _endpoint(settings, self.profile)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -171,9 +194,24 @@ class LLMClient:
             "model": self.model,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
-            "structured_output": self.method,
+            "structured_output": self.profile.shape,
             "max_attempts": self.max_attempts,
         }
+
+    def request_key(self, prompt: Prompt, output_type: type[BaseModel], messages: Any) -> str:
+        """The cache key of one request: what determines the reply, never the API key."""
+        return cache_key(
+            {
+                "provider": self._provider,
+                "model": self.profile.key,
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+                "method": self.profile.shape,
+                "name": prompt.name,
+                "schema": _schema(output_type)[2],
+                "messages": messages,
+            }
+        )
 
     async def structured(
         self,
@@ -215,20 +253,8 @@ class LLMClient:
         """
         meter = meter or self.meter
         messages = prompt.render(**variables)
-        schema = output_type.model_json_schema()
-        description = (output_type.__doc__ or prompt.name).strip().splitlines()[0]
-        key = cache_key(
-            {
-                "provider": self._provider,
-                "model": self.model,
-                "temperature": self.temperature,
-                "max_tokens": self.max_tokens,
-                "method": self.method,
-                "name": prompt.name,
-                "schema": schema,
-                "messages": messages,
-            }
-        )
+        schema, description, _ = _schema(output_type)
+        key = self.request_key(prompt, output_type, messages)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -239,7 +265,7 @@ class LLMClient:
                 else:
                     meter.add_cached()
                     return value
-        options = request_options(self.method, prompt.name, schema, description)
+        options = self._options(prompt.name, schema, description)
         convo: list[BaseMessage] = [_ROLES[role](content=text) for role, text in messages]
         max_tokens = self.max_tokens
         attempts: list[str] = []
@@ -297,14 +323,15 @@ class LLMClient:
     ) -> _Reply:
         retries = 0
         while True:
-            await self._limiter.acquire()
+            if self._limiter is not None:
+                await self._limiter.aacquire()
             async with self._semaphore:
                 try:
-                    message = await self._chat.ainvoke(convo, **self._request(options, max_tokens))
+                    message = await self._invoke(convo, options, max_tokens)
                 except openai.LengthFinishReasonError as exc:
                     usage = exc.completion.usage
                     p, c = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
-                    meter.add_call(self.model, p, c)
+                    meter.add_call(self.profile.name, p, c)
                     return _Reply("", True, p, c)
                 except Exception as exc:
                     if not is_retryable(exc):
@@ -333,44 +360,67 @@ class LLMClient:
                     usage_md: Mapping[str, Any] = message.usage_metadata or {}
                     p = int(usage_md.get("input_tokens", 0))
                     c = int(usage_md.get("output_tokens", 0))
-                    meter.add_call(self.model, p, c)
-                    truncated = message.response_metadata.get("finish_reason") == "length"
-                    return _Reply(reply_text(message, self.method), truncated, p, c)
+                    meter.add_call(self.profile.name, p, c)
+                    return _Reply(reply_text(message, self.method), _cut_off(message), p, c)
             # back off outside the semaphore so waiting does not hold a slot
             await asyncio.sleep(wait)
 
-    def _request(self, options: dict[str, Any], max_tokens: int) -> dict[str, Any]:
-        """Keyword arguments for ``ainvoke``: the output format and the token limit."""
-        extra: dict[str, Any] = {}
+    def _options(self, name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        """How this provider is asked for JSON matching ``schema``."""
+        if self.profile.shape == "ollama_format":
+            return {"format": schema}
+        options = request_options(self.method, name, schema, description)
+        if self.profile.provider not in ("openai", "azure_openai"):
+            # other providers take the tool through bind_tools, converted to their format
+            if name not in self._bound:
+                self._bound[name] = self._chat.bind_tools(options["tools"], tool_choice=name)
+            return {"bound": name}
+        return options
+
+    async def _invoke(
+        self, convo: list[BaseMessage], options: dict[str, Any], max_tokens: int
+    ) -> AIMessage:
+        """One request: the output format, the token limit under its provider's name."""
         kwargs = dict(options)
-        if "response_format" in kwargs:
-            # sent as is, in the body: given as a parameter, langchain would route the call
-            # through the SDK's beta parse helper, which re-walks the whole schema and
-            # messages on every call (milliseconds of CPU per call at high concurrency)
-            extra["response_format"] = kwargs.pop("response_format")
-        if self.settings.openai_base_url is None:
-            kwargs["max_tokens"] = max_tokens  # langchain sends OpenAI's max_completion_tokens
-        else:
-            # compatible servers (vLLM, Ollama, llama.cpp) all read the classic max_tokens,
-            # not every one reads max_completion_tokens
-            extra["max_tokens"] = max_tokens
-        if extra:
+        chat: Runnable[Any, Any] = self._chat
+        if "bound" in kwargs:
+            chat = self._bound[kwargs.pop("bound")]
+        p = self.profile
+        if p.token_limit_in_body:
+            extra: dict[str, Any] = {p.token_limit: max_tokens}
+            if "response_format" in kwargs:
+                # sent as is, in the body: given as a parameter, langchain would route the call
+                # through the SDK's beta parse helper, which re-walks the whole schema and
+                # messages on every call (milliseconds of CPU per call at high concurrency)
+                extra["response_format"] = kwargs.pop("response_format")
             kwargs["extra_body"] = extra
-        return kwargs
+        elif p.token_limit == "num_predict":
+            kwargs["options"] = {
+                "num_predict": max_tokens,
+                **({"temperature": p.temperature} if p.temperature is not None else {}),
+            }
+        else:
+            kwargs[p.token_limit] = max_tokens
+        message = await chat.ainvoke(convo, **kwargs)
+        if not isinstance(message, AIMessage):  # pragma: no cover - every chat model's reply
+            raise GenerationError(f"the chat model returned {type(message).__name__}, not a reply")
+        return message
 
     def _fatal(self, exc: BaseException, attempts: list[str]) -> Exception:
         where = self._provider
-        if isinstance(exc, openai.AuthenticationError):
+        status = status_code(exc)
+        text = str(getattr(exc, "message", exc))
+        if status in (401, 403):
             return ConfigError(
-                f"the LLM provider at {where} rejected the API key (401); check OPENAI_API_KEY"
+                f"the LLM provider at {where} rejected the API key ({status}); check "
+                f"{_KEY_NAMES.get(self.profile.provider, 'OPENAI_API_KEY')}"
             )
-        if isinstance(exc, openai.NotFoundError):
+        if status == 404:
             return ConfigError(
                 f"model {self.model!r} was not found at {where} (404); set EDUTOOLS_MODEL "
                 "(or --model) to a model the server serves"
             )
-        if isinstance(exc, openai.BadRequestError):
-            text = str(getattr(exc, "message", exc))
+        if status == 400 or isinstance(exc, openai.BadRequestError):
             if self.method == "json_schema" and (
                 "json_schema" in text or "response_format" in text
             ):
@@ -378,16 +428,52 @@ class LLMClient:
                     f"the server at {where} rejected json_schema structured output; set "
                     "EDUTOOLS_STRUCTURED_OUTPUT=function_calling"
                 )
+            for param, fix in (
+                ("temperature", "EDUTOOLS_TEMPERATURE=default"),
+                ("max_completion_tokens", "EDUTOOLS_TOKEN_LIMIT=max_tokens"),
+                ("max_tokens", "EDUTOOLS_TOKEN_LIMIT=max_completion_tokens"),
+            ):
+                if f"'{param}'" in text or f'"{param}"' in text or f"{param} " in text:
+                    return ConfigError(
+                        f"the LLM provider at {where} rejected the parameter {param} for model "
+                        f"{self.model!r}; set {fix}"
+                    )
             return GenerationError(
                 f"the LLM provider rejected the request (400): {text[:300]}", attempts
             )
         return GenerationError(f"LLM call failed: {_describe(exc)}", [*attempts, _describe(exc)])
 
 
+_KEY_NAMES = {
+    "openai": "OPENAI_API_KEY",
+    "azure_openai": "AZURE_OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "google_genai": "GOOGLE_API_KEY",
+}
+
+
+def _endpoint(settings: Settings, p: ModelProfile) -> str:
+    """Where requests go (for the cache key and messages): never a key."""
+    if p.provider == "openai":
+        return settings.openai_base_url or "openai"
+    if p.provider == "azure_openai":
+        return f"azure_openai {settings.azure_openai_endpoint}"
+    if p.provider == "ollama":
+        return f"ollama {settings.ollama_base_url or 'http://localhost:11434'}"
+    return p.provider
+
+
+def _cut_off(message: AIMessage) -> bool:
+    meta = message.response_metadata
+    return any(
+        str(meta.get(k)) in _CUT_OFF for k in ("finish_reason", "stop_reason", "done_reason")
+    )
+
+
 def _describe(exc: BaseException) -> str:
-    status = getattr(exc, "status_code", None)
+    status = status_code(exc)
     name = type(exc).__name__
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError) or "Timeout" in name:
         return "timeout"
     if status is not None:
         kind = (

@@ -1,52 +1,46 @@
-"""Client-side rate limiting: at most N requests per minute, spaced evenly."""
+"""Client-side rate limiting: at most N request starts per minute, spaced evenly.
+
+langchain-core's :class:`~langchain_core.rate_limiters.InMemoryRateLimiter` (a token bucket)
+does the work; a bucket of one token spaces starts evenly rather than letting them burst,
+which keeps a provider's per-second limits happy too.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import time
+from langchain_core.rate_limiters import InMemoryRateLimiter
 
 from edutools.errors import ConfigError
 
-__all__ = ["RateLimiter"]
+__all__ = ["rate_limiter"]
 
 
-class RateLimiter:
-    """Spaces request starts at least ``60 / requests_per_minute`` seconds apart.
+def rate_limiter(requests_per_minute: int) -> InMemoryRateLimiter | None:
+    """A limiter for ``requests_per_minute`` starts (None when 0: no limit).
 
-    Even spacing (rather than bursts) keeps a provider's per-second limits happy too.
-    ``requests_per_minute=0`` means no limit. Use from one event loop.
+    Use ``await limiter.aacquire()`` before each request.
 
     Example
     -------
-    >>> import asyncio
+    >>> import asyncio, time
     >>> async def three():
-    ...     limiter = RateLimiter(6000)  # one start every 10 ms
+    ...     limiter = rate_limiter(6000)  # one start every 10 ms
     ...     start = time.monotonic()
     ...     for _ in range(3):
-    ...         await limiter.acquire()
+    ...         await limiter.aacquire()
     ...     return time.monotonic() - start >= 0.02
     >>> asyncio.run(three())
     True
     """
-
-    def __init__(self, requests_per_minute: int) -> None:
-        if requests_per_minute < 0:
-            raise ConfigError(
-                f"EDUTOOLS_REQUESTS_PER_MINUTE={requests_per_minute} is invalid; use 0 (no limit) or more"
-            )
-        self.interval = 60.0 / requests_per_minute if requests_per_minute else 0.0
-        self._next = 0.0
-        self._lock: asyncio.Lock | None = None
-
-    async def acquire(self) -> None:
-        """Wait until the next request may start."""
-        if not self.interval:
-            return
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
+    if requests_per_minute < 0:
+        raise ConfigError(
+            f"EDUTOOLS_REQUESTS_PER_MINUTE={requests_per_minute} is invalid; use 0 (no limit) or more"
+        )
+    if requests_per_minute == 0:
+        return None
+    per_second = requests_per_minute / 60.0
+    return InMemoryRateLimiter(
+        requests_per_second=per_second,
+        # poll often enough that a start is late by at most a tenth of the spacing
+        check_every_n_seconds=min(0.1, 0.1 / per_second),
+        max_bucket_size=1,
+    )

@@ -3,6 +3,14 @@
 Retried: 429 (rate limit), 5xx, timeouts and dropped connections. Not retried: other 4xx
 (a bad request or a bad key does not get better by waiting). A 429's ``Retry-After`` (or
 ``retry-after-ms``) header is honoured: the wait is never shorter than it asks.
+
+The openai client's errors are recognised by class; other providers' (anthropic, google-genai,
+ollama, httpx) by their HTTP status (``status_code`` or ``code``) or, for timeouts and dropped
+connections, by their class names, so no provider package has to be imported here.
+
+This is written here rather than taken from a retry library (tenacity, or langchain's
+``with_retry``) because the client counts every failed request, honours ``Retry-After``,
+logs each retry and keeps the wait outside its concurrency slot.
 """
 
 from __future__ import annotations
@@ -15,11 +23,37 @@ from dataclasses import dataclass, field
 
 import openai
 
-__all__ = ["RetryPolicy", "is_retryable", "retry_after_seconds"]
+__all__ = ["RetryPolicy", "is_retryable", "retry_after_seconds", "status_code"]
+
+
+_TRANSIENT_NAMES = frozenset(
+    {
+        "APIConnectionError",
+        "APITimeoutError",
+        "ConnectError",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "ReadError",
+        "WriteTimeout",
+        "PoolTimeout",
+        "RemoteProtocolError",
+        "TimeoutException",
+        "ServerDisconnectedError",
+    }
+)
+
+
+def status_code(exc: BaseException) -> int | None:
+    """The HTTP status an error carries (``status_code``, or ``code`` as google-genai has it)."""
+    for attr in ("status_code", "code"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int) and 100 <= value <= 599:
+            return value
+    return None
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for 429, 5xx, timeouts and connection errors from the openai client.
+    """True for 429, 5xx, timeouts and connection errors, from any provider's client.
 
     Example
     -------
@@ -28,9 +62,10 @@ def is_retryable(exc: BaseException) -> bool:
     """
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code == 429 or exc.status_code >= 500
-    return False
+    status = status_code(exc)
+    if status is not None:
+        return status == 429 or status >= 500
+    return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__)
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:

@@ -14,7 +14,6 @@ import pytest
 
 from edutools.errors import ConfigError
 from edutools.llm import (
-    RateLimiter,
     RetryPolicy,
     UsageMeter,
     cost_usd,
@@ -22,6 +21,7 @@ from edutools.llm import (
     fence_nonce,
     is_retryable,
     pack,
+    rate_limiter,
     retry_after_seconds,
 )
 from edutools.llm import fence as fence_module
@@ -96,11 +96,12 @@ def test_retry_after_is_a_floor() -> None:
 
 def test_rate_limiter_spaces_acquisitions() -> None:
     async def main() -> list[float]:
-        limiter = RateLimiter(600)  # 100 ms apart
+        limiter = rate_limiter(600)  # 100 ms apart
+        assert limiter is not None
         stamps = []
 
         async def one() -> None:
-            await limiter.acquire()
+            await limiter.aacquire()
             stamps.append(time.monotonic())
 
         await asyncio.gather(*(one() for _ in range(4)))
@@ -108,13 +109,16 @@ def test_rate_limiter_spaces_acquisitions() -> None:
 
     stamps = asyncio.run(main())
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert all(g >= 0.095 for g in gaps), gaps
+    # langchain-core's token bucket polls every 10 ms here: a start may be a poll late, and
+    # the next one then a poll early, but never two starts in one bucket refill
+    assert all(g >= 0.085 for g in gaps), gaps
+    assert stamps[-1] - stamps[0] >= 0.28, gaps
 
 
 def test_rate_limiter_off_and_invalid() -> None:
-    assert RateLimiter(0).interval == 0.0
+    assert rate_limiter(0) is None
     with pytest.raises(ConfigError, match="EDUTOOLS_REQUESTS_PER_MINUTE=-1 is invalid"):
-        RateLimiter(-1)
+        rate_limiter(-1)
 
 
 @pytest.mark.parametrize(
