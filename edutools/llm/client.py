@@ -29,7 +29,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -91,8 +91,9 @@ class LLMClient:
         ``requests_per_minute``, ``timeout``, ``max_retries``, ``cache``, ``data_dir``.
     model : str, optional
         Overrides ``settings.model``.
-    temperature : float
-        Sampling temperature (part of the cache key).
+    temperature : float or None, optional
+        Sampling temperature (part of the cache key); default ``settings.temperature``
+        (``EDUTOOLS_TEMPERATURE``); None sends none. Never sent to reasoning models.
     max_tokens : int
         Completion token limit of a first attempt (doubled after a cut-off reply).
     max_attempts : int
@@ -128,7 +129,7 @@ class LLMClient:
         settings: Settings,
         *,
         model: str | None = None,
-        temperature: float = 0.0,
+        temperature: float | Literal["settings"] | None = "settings",
         max_tokens: int = 4096,
         max_attempts: int = 3,
         retry: RetryPolicy | None = None,
@@ -142,7 +143,8 @@ class LLMClient:
             raise ConfigError(f"max_tokens={max_tokens} is invalid; use 1 or more")
         self.settings = settings
         self.model = model or settings.model
-        self.profile: ModelProfile = profile(settings, self.model, temperature)
+        wanted = settings.temperature if temperature == "settings" else temperature
+        self.profile: ModelProfile = profile(settings, self.model, wanted)
         self.method: Method = (
             "json_schema" if self.profile.shape == "json_schema" else "function_calling"
         )
