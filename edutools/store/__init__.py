@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from edutools.settings import Settings
+from edutools.store.analyses import AnalysisRepo
 from edutools.store.courses import CourseInfo
 from edutools.store.engine import insert_ignore, make_engine, upsert
 from edutools.store.responses import ResponseRepo
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class Store(RunRepo, ResponseRepo, StudyRepo):
+class Store(RunRepo, ResponseRepo, StudyRepo, AnalysisRepo):
     """All repositories over one engine. Creates missing tables on first use."""
 
     def __init__(self, engine: Engine) -> None:
