@@ -245,3 +245,57 @@ def test_unknown_question_column_still_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match="unexpected column 'reference_answer_x'"):
         io.read_course(folder)
+
+
+# --------------------------------------------------------------------------- polytomous, text
+
+
+@pytest.mark.parametrize("careful", [False, True], ids=["fast", "careful"])
+def test_polytomous_scores_are_opt_in(
+    tmp_path: Path, careful: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if careful:
+        monkeypatch.setattr(responses, "_fast_wide_csv", lambda *_: None)
+    p = tmp_path / "r.csv"
+    p.write_text("person,A,B\nx,0,3\ny,2,1\nz,3,\n", encoding="utf-8")
+    frame = io.read_responses(p, max_score=3)
+    assert frame.loc["y"].tolist() == [2.0, 1.0]
+    with pytest.raises(DataError, match=r"row 3, column 'A': score '2' is not 0 or 1"):
+        io.read_responses(p)
+    with pytest.raises(
+        DataError,
+        match=r"row 4, column 'A': score '3' is out of range; "
+        r"expected a whole number from 0 to 2, or blank/NA for missing",
+    ):
+        io.read_responses(p, max_score=2)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_max_score_must_be_a_positive_whole_number(tmp_path: Path, bad: object) -> None:
+    with pytest.raises(DataError, match="max_score"):
+        io.read_responses(tmp_path / "r.csv", max_score=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        pytest.param("a\x0bb", "a\nb", id="vertical-tab"),
+        pytest.param("a\x0cb\r\nc\rd", "a\nb\nc\nd", id="form-feed-crlf-cr"),
+        pytest.param("a\u2028b\u2029c", "a\nb\nc", id="unicode-separators"),
+        pytest.param("a\x00b\x08c\x1fd\ufffee\uffff", "abcde", id="c0-and-nonchars"),
+        pytest.param("a\u200bb\ufeffc", "abc", id="zero-width"),
+        pytest.param(
+            "tab\there, émoji 🌳, 中文, \u00ad", "tab\there, émoji 🌳, 中文, \u00ad", id="kept"
+        ),
+    ],
+)
+def test_clean_text(raw: str, clean: str) -> None:
+    assert io.clean_text(raw) == clean
+
+
+@pytest.mark.parametrize("target", ["c.xlsx", "c", "c.json"], ids=["xlsx", "csv", "json"])
+def test_control_characters_never_break_a_written_course(tmp_path: Path, target: str) -> None:
+    course = _course()
+    course.questions[0].text = "Where does a tree's\x0bmass come from?\x01"
+    loaded = io.read_course(io.write_course(course, tmp_path / target))
+    assert loaded.questions[0].text == "Where does a tree's\nmass come from?"

@@ -9,6 +9,7 @@ import typer
 
 from edutools import io
 from edutools.cli._common import handle_errors
+from edutools.errors import DataError, EdutoolsError
 
 
 def summarize(path: Path) -> str:
@@ -18,10 +19,12 @@ def summarize(path: Path) -> str:
         course = io.read_course(path)
         students = len({a.student_id for a in course.answers})
         graded = sum(a.grade is not None for a in course.answers)
+        empty = sum(not a.text for a in course.answers)
+        blank = f", {empty} empty: not mined" if empty else ""
         return (
             f"course '{course.id}' ({course.title}): {len(course.concepts)} concepts, "
             f"{len(course.questions)} questions, {len(course.answers)} answers from {students} students "
-            f"({graded} graded): OK"
+            f"({graded} graded{blank}): OK"
         )
     if kind == "item_bank":
         bank = io.read_item_bank(path)
@@ -49,4 +52,15 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Check a course, item bank or response file and print a one-line summary."""
-        typer.echo(summarize(path))
+        try:
+            summary = summarize(path)
+        except (EdutoolsError, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        except Exception as exc:  # a reader bug must still end in one line, not a traceback
+            raise DataError(
+                f"{path.name}: cannot be read ({type(exc).__name__}: {exc}); this is a bug in "
+                "edutools: please report it with the file"
+            ) from None
+        typer.echo(summary)

@@ -33,6 +33,7 @@ __all__ = [
     "decode",
     "fail",
     "first_error",
+    "header_line",
     "load_json",
     "locate",
     "normalize_id",
@@ -40,6 +41,7 @@ __all__ = [
     "pydantic_location",
     "shape_records",
     "sheet_rows",
+    "split_header",
 ]
 
 # Python's csv module refuses fields over 131,072 characters by default; an essay pasted
@@ -157,8 +159,12 @@ def cell(value: Any) -> str:
 # --------------------------------------------------------------------------- bytes and CSV
 
 
-def decode(path: Path, data: bytes) -> str:
-    """Bytes as text: UTF-8 (a BOM is dropped) or UTF-16 with a BOM; else a located error."""
+def decode(path: Path, data: bytes, *, table: bool = True) -> str:
+    """Bytes as text: UTF-8 (a BOM is dropped) or UTF-16 with a BOM; else a located error.
+
+    The error names the row and column of the bad byte in a table (``table=True``), the
+    line in any other text file.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
         try:
             return data.decode("utf-16")
@@ -170,6 +176,14 @@ def decode(path: Path, data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         row = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        if not table:
+            raise fail(
+                path.name,
+                f"line {row}",
+                None,
+                f"text is not valid UTF-8 (byte 0x{bad}); save the file with UTF-8 encoding",
+            ) from None
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         first = data.split(b"\n", 1)[0].decode("utf-8", "replace")
         delimiter = _delimiter(first)
@@ -177,13 +191,28 @@ def decode(path: Path, data: bytes) -> str:
         prefix = data[line_start : exc.start].decode("utf-8", "replace")
         fields = next(csv.reader([prefix], delimiter=delimiter), [""])
         col = header[len(fields) - 1].strip() if 0 < len(fields) <= len(header) else None
-        bad = data[exc.start : exc.start + 1].hex()
         raise fail(
             path.name,
             f"row {row}",
             col,
             f"text is not valid UTF-8 (byte 0x{bad}); save the file with UTF-8 encoding",
         ) from None
+
+
+def header_line(path: Path) -> str:
+    """The first line of a text file, decoded leniently (for guessing what the file holds)."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head[: len(head) // 2 * 2].decode("utf-16", "replace")
+    else:
+        text = head.decode("utf-8-sig", "replace")
+    return re.split(r"\r\n?|\n", text.lstrip("\ufeff"), maxsplit=1)[0]
+
+
+def split_header(line: str) -> list[str]:
+    """The cells of a header line, whatever its separator."""
+    return next(csv.reader([line], delimiter=_delimiter(line)), [])
 
 
 def _delimiter(header_line: str) -> str:
@@ -203,22 +232,40 @@ def csv_records(path: Path, data: bytes) -> tuple[str, list[tuple[int, list[str]
     """The delimiter and the records of a CSV file as ``(row number, cells)``, header first.
 
     Row numbers count records as a spreadsheet counts rows (a quoted cell that spans lines
-    is one row). NUL bytes are dropped; cells are not yet stripped or cleaned.
+    is one row). Cells are cleaned by :func:`clean_text`, not stripped.
     """
     text = decode(path, data).replace("\x00", "")
     delimiter = _delimiter(text.split("\n", 1)[0])
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[tuple[int, list[str]]] = []
-    try:
-        for n, record in enumerate(reader, start=1):
-            records.append((n, record))
-    except csv.Error as exc:  # pragma: no cover - csv in non-strict mode rarely raises
-        raise fail(
-            path.name, f"row {len(records) + 1}", None, f"cannot parse the CSV ({exc})"
-        ) from None
+    records = [(n, [clean_text(c) for c in record]) for n, record in enumerate(reader, start=1)]
+    if text.count('"') % 2:  # a quote may be left open: the rest of the file would be one cell
+        row = _unclosed_quote_row(text, delimiter)
+        if row is not None:
+            header = records[0][1] if records else []
+            width = len(records[row - 1][1]) if row <= len(records) else 0
+            column = header[width - 1].strip() if 0 < width <= len(header) and row > 1 else None
+            raise fail(
+                path.name,
+                f"row {row}",
+                column,
+                "a double quote opened in this cell is never closed, so the rest of the file "
+                "would be one cell; close the quote or remove it",
+            )
     return delimiter, records
+
+
+def _unclosed_quote_row(text: str, delimiter: str) -> int | None:
+    """The row whose quoted cell runs to the end of the file, if any."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    count = 0
+    try:
+        for _ in reader:
+            count += 1
+    except csv.Error as exc:
+        return count + 1 if "unexpected end of data" in str(exc) else None
+    return None
 
 
 # --------------------------------------------------------------------------- workbooks and JSON
@@ -263,7 +310,7 @@ def load_json(path: Path) -> Any:
     data = path.read_bytes()
     if not data.strip():
         raise fail(path.name, None, None, "the file is empty; expected a JSON object")
-    text = decode(path, data)
+    text = decode(path, data, table=False)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

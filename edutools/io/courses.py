@@ -20,6 +20,7 @@ that a blank-looking answer is never taken for a submission by accident.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -101,11 +102,13 @@ def _check_header(label: str, header: list[str], table: str) -> None:
         seen.add(h)
     for col in required:
         if col not in header:
+            close = difflib.get_close_matches(col, [h for h in header if h not in required], 1, 0.7)
+            found = f" (found '{close[0]}': rename it '{col}')" if close else ""
             raise fail(
                 label,
                 "row 1 (header)",
                 None,
-                f"missing column '{col}'; expected columns: {expected}",
+                f"missing column '{col}'{found}; expected columns: {expected}",
             )
     for h in header:
         if not _allowed(table, h, required + optional):
@@ -139,16 +142,10 @@ def _csv_table(path: Path, table: str) -> Table:
         _header(records[0][1]),
         records[1:],
         pad_short=False,
-        hint=_ragged_hint(data),
+        hint="put text that contains commas inside double quotes",
     )
     _check_header(label, header, table)
     return Table(label, [Row(f"row {n}", dict(zip(header, r, strict=True))) for n, r in body])
-
-
-def _ragged_hint(data: bytes) -> str:
-    if data.count(b'"') % 2:
-        return "a double quote in this row is never closed; close it or remove it"
-    return "put text that contains commas inside double quotes"
 
 
 def _xlsx_table(path: Path, ws: Any, table: str) -> Table:
@@ -438,7 +435,7 @@ def _read_course_xlsx(path: Path) -> Course:
                     None,
                     None,
                     f"missing sheet '{name}' (the workbook has {found}); "
-                    "expected sheets: concepts, questions, answers",
+                    "name the sheets concepts, questions and answers",
                 )
         tables = {name: _xlsx_table(path, sheets[name], name) for name in _TABLES if name in sheets}
     finally:
@@ -485,12 +482,13 @@ def read_course(path: str | Path) -> Course:
         return _read_course_xlsx(p)
     if suffix == ".json":
         return _read_course_json(p)
-    if suffix == ".csv" and p.stem.lower() in _TABLES:
+    if suffix in (".csv", ".tsv"):
         raise fail(
             p.name,
             None,
             None,
-            "is one table of a course; pass the folder that holds concepts.csv, questions.csv and answers.csv",
+            "a course is a folder of CSV files (concepts.csv, questions.csv, answers.csv), not one "
+            "file; pass the folder",
         )
     raise fail(
         p.name,

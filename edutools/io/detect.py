@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import zipfile
 from pathlib import Path
 from typing import Literal
 
 from edutools.errors import DataError
-from edutools.io._source import fail, load_json, open_workbook
+from edutools.io._source import fail, header_line, load_json, open_workbook, split_header
 
 __all__ = ["detect_kind"]
 
@@ -37,10 +36,7 @@ def _looks_like_course_workbook(path: Path) -> bool:
 
 
 def _looks_like_course_csv(path: Path) -> bool:
-    with path.open("rb") as fh:
-        line = fh.readline().decode("utf-8-sig", "replace")
-    delimiter = max(",;\t", key=line.count)
-    header = {_key(h) for h in next(csv.reader([line], delimiter=delimiter), [])}
+    header = {_key(h) for h in split_header(header_line(path))}
     return len(header & _COURSE_COLUMNS) >= 2 or {"reference_answer", "concept_id"} <= header
 
 

@@ -159,12 +159,12 @@ def _scores(
     bad = ~missing & ~valid
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        allowed = "0 or 1" if max_score == 1 else f"a whole number from 0 to {max_score}"
+        problem = "is not 0 or 1" if max_score == 1 else "is out of range"
         raise fail(
             label,
             f"row {rows[pos]}",
             column,
-            f"score '{s.iloc[pos]}' is not {allowed}; {_expected(max_score)}",
+            f"score '{s.iloc[pos]}' {problem}; {_expected(max_score)}",
         )
     return num.to_numpy(dtype=float)
 
@@ -260,9 +260,11 @@ def _fast_wide_csv(p: Path, max_score: int = 1) -> pd.DataFrame | None:
     bad or duplicate id, a blank row, bad bytes, another separator) returns None, and the
     careful parser then reads the file and names the exact row and column of the problem.
     """
-    with p.open("rb") as fh:
-        first_line = fh.readline().decode("utf-8-sig", "replace").strip()
-    header = next(csv.reader([first_line]), [])
+    data = p.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.count(b'"') % 2:
+        return None  # UTF-16, or a quote that may be left open: the careful parser reads it
+    first_line = re.split(rb"\r\n?|\n", data, maxsplit=1)[0].decode("utf-8-sig", "replace")
+    header = next(csv.reader([first_line.strip()]), [])
     names = [h.strip() for h in header]
     if not names or "" in names or len(set(names)) != len(names):
         return None
@@ -312,7 +314,10 @@ def _long_to_wide(
         if empty.any():
             pos = int(np.flatnonzero(empty.to_numpy())[0])
             raise fail(
-                label, f"row {rows[pos]}", col, f"the {col} is empty; every row needs a {col}"
+                label,
+                f"row {rows[pos]}",
+                col,
+                f"the {col} is empty; every row needs {'an' if col == 'item' else 'a'} {col}",
             )
     person = raw["person"].map(normalize_id)
     item = raw["item"].astype(str).str.strip()
