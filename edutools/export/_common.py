@@ -1,15 +1,21 @@
-"""What every exporter shares: which items go out, option letters and Moodle's grade fractions."""
+"""What every exporter shares: which items go out, option letters, Moodle's grade fractions, and
+text that every format can hold (:func:`~edutools.io.clean_text` on everything written: a
+vertical tab or another character XML 1.0 forbids never reaches a file)."""
 
 from __future__ import annotations
 
 import html
 import re
+import xml.etree.ElementTree as ET
 
 from edutools.errors import DataError
+from edutools.io import clean_text
 from edutools.schema import Item, ItemBank
 
 __all__ = [
     "MOODLE_FRACTIONS",
+    "clean_text",
+    "clean_tree",
     "exportable",
     "html_text",
     "letter",
@@ -97,5 +103,25 @@ def html_text(text: str) -> str:
     >>> html_text("a <b> & c\\nnext")
     '<p>a &lt;b&gt; &amp; c<br>next</p>'
     """
-    escaped = html.escape(text, quote=False)
+    escaped = html.escape(clean_text(text), quote=False)
     return "<p>" + re.sub(r"\r?\n", "<br>", escaped) + "</p>"
+
+
+def clean_tree(root: ET.Element) -> ET.Element:
+    """Every text, tail and attribute value of an XML tree made safe for XML 1.0 (in place).
+
+    Example
+    -------
+    >>> root = ET.Element("a", {"title": "x\\x0by"})
+    >>> root.text = "one\\x0btwo\\x01"
+    >>> ET.tostring(clean_tree(root), encoding="unicode")
+    '<a title="x&#10;y">one\\ntwo</a>'
+    """
+    for node in root.iter():
+        if node.text:
+            node.text = clean_text(node.text)
+        if node.tail:
+            node.tail = clean_text(node.tail)
+        for key, value in node.attrib.items():
+            node.attrib[key] = clean_text(value)
+    return root

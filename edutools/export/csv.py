@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 
-from edutools.export._common import exportable, letter
+from edutools.export._common import clean_text, exportable, letter
 from edutools.schema import ItemBank
 
 __all__ = ["to_csv"]
@@ -21,6 +21,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: str, guard: bool) -> str:
+    value = clean_text(value)
     return "'" + value if guard and value.startswith(_FORMULA_START) else value
 
 

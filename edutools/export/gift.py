@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from edutools.export._common import exportable, html_text, option_weights, percent
+from edutools.export._common import clean_text, exportable, html_text, option_weights, percent
 from edutools.schema import Item, ItemBank
 
 __all__ = ["escape", "to_gift"]
@@ -28,11 +28,11 @@ def escape(text: str) -> str:
     >>> escape("a=b {c} ~d #e: f\\\\g")
     'a\\\\=b \\\\{c\\\\} \\\\~d \\\\#e\\\\: f\\\\\\\\g'
     """
-    return _SPECIAL.sub(r"\\\1", text).replace("\r\n", "\n").replace("\n", "\\n")
+    return _SPECIAL.sub(r"\\\1", clean_text(text)).replace("\n", "\\n")
 
 
 def _comment(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(clean_text(text).split())
 
 
 def _question(item: Item) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from edutools.export._common import exportable, html_text, option_weights, percent
+from edutools.export._common import clean_tree, exportable, html_text, option_weights, percent
 from edutools.schema import Item, ItemBank
 
 __all__ = ["to_moodle_xml"]
@@ -95,7 +95,7 @@ def to_moodle_xml(bank: ItemBank, *, include_rejected: bool = False) -> str:
             category = item.concept_id
             _category(quiz, bank.course_id, category)
         _question(quiz, item)
-    ET.indent(quiz, space="  ")
+    ET.indent(clean_tree(quiz), space="  ")
     # <text></text> rather than <text />: what Moodle itself writes
     body = ET.tostring(quiz, encoding="unicode", short_empty_elements=False)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

@@ -17,7 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 
-from edutools.export._common import exportable, html_text, letter
+from edutools.export._common import clean_tree, exportable, html_text, letter
 from edutools.schema import Item, ItemBank
 
 __all__ = ["QTI_NAMESPACE", "to_qti_zip"]
@@ -93,7 +93,7 @@ def _item(section: ET.Element, item: Item, ident: str) -> None:
 
 
 def _xml(root: ET.Element) -> bytes:
-    ET.indent(root, space="  ")
+    ET.indent(clean_tree(root), space="  ")
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(
         root, encoding="utf-8", xml_declaration=False
     )

@@ -341,3 +341,214 @@ def test_write_errors(
 ) -> None:
     with pytest.raises(DataError, match=message):
         export.write(make_bank(bank), fmt, tmp_path / "x")  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------- independent consumers
+
+HERE = Path(__file__).parent
+QTI_DTD = HERE / "dtd" / "ims_qtiasiv1p2p1.dtd"
+GIFT_PARSER = HERE / "gift_parser"
+FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+WORD = "Water moves in\x0bby osmosis\x0c(Word's line and page breaks)\x01\x1f \ufffe end"
+
+
+@pytest.fixture
+def word_bank(bank: ItemBank) -> ItemBank:
+    """Text pasted from Word: vertical tabs, form feeds and other characters XML forbids."""
+    items = [
+        item("w1", "correct_key", {1}, texts=[WORD, "The key\x0bon two lines", "Other", "Last"]),
+        item("w2", "select_all", {0, 2}, texts=["A\x0b1", "B\x0c2", "C\x003", "D\x084"]),
+    ]
+    items[0].stem = "Which is right?\x0bPick one."
+    return bank.model_copy(update={"items": [*bank.items, *items]})
+
+
+def _human_bank() -> ItemBank:
+    from edutools import io as edu_io
+
+    return edu_io.read_item_bank(edu_io.example_course_dir() / "human_bank.json")
+
+
+def _strip_namespaces(xml: bytes) -> object:
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.tag.startswith("{"):
+            node.tag = node.tag.split("}", 1)[1]
+    for key in [k for k in root.attrib if k.startswith("{")]:
+        del root.attrib[key]
+    etree.cleanup_namespaces(root)
+    return etree.fromstring(etree.tostring(root))
+
+
+def _qti_assessment(data: bytes) -> bytes:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return archive.read(next(n for n in archive.namelist() if n != "imsmanifest.xml"))
+
+
+def _dtd_errors(xml: bytes) -> list[str]:
+    from lxml import etree
+
+    dtd = etree.DTD(str(QTI_DTD))
+    ok = dtd.validate(_strip_namespaces(xml))
+    return [] if ok else [str(e) for e in dtd.error_log.filter_from_errors()]
+
+
+@pytest.mark.parametrize("which", ["fixture", "word", "human"])
+def test_qti_validates_against_the_ims_dtd(bank: ItemBank, word_bank: ItemBank, which: str) -> None:
+    chosen = {"fixture": bank, "word": word_bank, "human": _human_bank()}[which]
+    assert _dtd_errors(_qti_assessment(export.to_qti_zip(chosen))) == []
+
+
+def test_dtd_check_can_fail(bank: ItemBank) -> None:
+    xml = _qti_assessment(export.to_qti_zip(bank))
+    broken = re.sub(rb"<outcomes>.*?</outcomes>", b"", xml, count=1, flags=re.S)
+    assert any("resprocessing" in e for e in _dtd_errors(broken))
+
+
+@pytest.mark.parametrize("fmt", ["moodle", "qti"])
+def test_xml_exports_parse_with_lxml_even_after_word_text(word_bank: ItemBank, fmt: str) -> None:
+    from lxml import etree
+
+    data = export.render(word_bank, fmt)
+    documents = (
+        [
+            zipfile.ZipFile(io.BytesIO(data)).read(n)
+            for n in zipfile.ZipFile(io.BytesIO(data)).namelist()
+        ]
+        if fmt == "qti"
+        else [data]
+    )
+    for doc in documents:
+        root = etree.fromstring(doc, etree.XMLParser(recover=False, resolve_entities=False))
+        text = "".join(root.itertext())
+        assert not FORBIDDEN.search(text)
+    assert b"by osmosis" in b"".join(documents)
+
+
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_no_export_writes_a_forbidden_character(word_bank: ItemBank, fmt: str) -> None:
+    data = export.render(word_bank, fmt)
+    texts = (
+        [
+            zipfile.ZipFile(io.BytesIO(data)).read(n)
+            for n in zipfile.ZipFile(io.BytesIO(data)).namelist()
+        ]
+        if fmt == "qti"
+        else [data]
+    )
+    for raw in texts:
+        assert not FORBIDDEN.search(raw.decode("utf-8"))
+
+
+def test_a_course_with_a_vertical_tab_exports_parsable_xml(tmp_path: Path) -> None:
+    """From a course file holding Word's line breaks to Moodle XML and QTI that parse."""
+    from lxml import etree
+
+    from edutools import generate
+    from edutools import io as edu_io
+    from edutools.settings import Settings
+
+    folder = edu_io.write_course(edu_io.read_course(edu_io.example_course_dir()), tmp_path / "c")
+    questions = (folder / "questions.csv").read_text(encoding="utf-8")
+    (folder / "questions.csv").write_text(
+        questions.replace("? ", "?\x0b", 3).replace(", ", ",\x0b", 5), encoding="utf-8"
+    )
+    answers = (folder / "answers.csv").read_text(encoding="utf-8")
+    (folder / "answers.csv").write_text(answers.replace(". ", ".\x0b", 40), encoding="utf-8")
+    course = edu_io.read_course(folder)
+    keep = [q.id for q in course.questions[:2]]
+    course = course.model_copy(
+        update={
+            "questions": course.questions[:2],
+            "answers": [a for a in course.answers if a.question_id in keep],
+        }
+    )
+    assert any("\n" in q.text or "\n" in q.reference_answer for q in course.questions)
+    bank = generate.run(course, "local", Settings.from_env({"EDUTOOLS_DATA_DIR": str(tmp_path)}))
+    assert bank.items
+    etree.fromstring(export.render(bank, "moodle"))
+    assert _dtd_errors(_qti_assessment(export.render(bank, "qti"))) == []
+
+
+# --------------------------------------------------------------------------- GIFT through gift-pegjs
+
+
+@pytest.fixture(scope="module")
+def gift_parse() -> object:
+    """Parse GIFT files with gift-pegjs from the npm registry (installed once into gift_parser/)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    node, npm = shutil.which("node"), shutil.which("npm")
+    ci = os.environ.get("CI") == "true"
+    if node is None or npm is None:
+        if ci:
+            pytest.fail("Node.js is needed for the independent GIFT parser test")
+        pytest.skip("Node.js is not installed")
+    if not (GIFT_PARSER / "node_modules" / "gift-pegjs").exists():
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=GIFT_PARSER,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0:
+            if ci:
+                pytest.fail(f"npm ci for gift-pegjs failed: {done.stderr[-500:]}")
+            pytest.skip(f"cannot install gift-pegjs: {done.stderr[-200:]}")
+
+    def parse(paths: list[Path]) -> dict[str, list[dict[str, object]]]:
+        done = subprocess.run(
+            [node, str(GIFT_PARSER / "parse_gift.mjs"), *map(str, paths)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    return parse
+
+
+def _plain(html_text: str) -> str:
+    import html
+
+    body = re.sub(r"^<p>|</p>$", "", html_text).replace("<br>", "\n")
+    return html.unescape(body)
+
+
+def test_gift_parses_with_gift_pegjs(
+    bank: ItemBank, word_bank: ItemBank, tmp_path: Path, gift_parse: object
+) -> None:
+    from edutools.io import clean_text
+
+    banks = {"fixture": bank, "word": word_bank, "human": _human_bank()}
+    paths = {}
+    for name, b in banks.items():
+        paths[name] = tmp_path / f"{name}.gift"
+        paths[name].write_text(export.to_gift(b), encoding="utf-8")
+    parsed = gift_parse(list(paths.values()))  # type: ignore[operator]
+    for name, b in banks.items():
+        questions = [q for q in parsed[str(paths[name])] if q["type"] != "Category"]
+        items = [i for i in b.items if i.status != "rejected"]
+        assert [q["title"] for q in questions] == [i.id for i in items]
+        for q, it in zip(questions, items, strict=True):
+            assert q["type"] == "MC"
+            assert _plain(q["stem"]["text"]) == clean_text(it.stem)
+            choices = q["choices"]
+            assert [_plain(c["text"]["text"]) for c in choices] == [
+                clean_text(o.text) for o in it.options
+            ]
+            if it.form == "select_all":
+                weights = [float(c["weight"]) for c in choices]
+                assert [w > 0 for w in weights] == [o.is_key for o in it.options]
+                assert sum(w for w in weights if w > 0) == pytest.approx(100, abs=1e-3)
+            else:
+                assert [c["isCorrect"] for c in choices] == [o.is_key for o in it.options]
