@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from edutools.settings import Settings
 from edutools.store.analyses import AnalysisRepo
 from edutools.store.courses import CourseInfo
-from edutools.store.engine import insert_ignore, make_engine, upsert
+from edutools.store.engine import StorageError, create_schema, insert_ignore, make_engine, upsert
 from edutools.store.responses import ResponseRepo
 from edutools.store.runs import RunInfo, RunRepo, run_key
 from edutools.store.studies import Participant, StudyInfo, StudyProgress, StudyRepo
@@ -23,6 +23,7 @@ __all__ = [
     "CourseInfo",
     "Participant",
     "RunInfo",
+    "StorageError",
     "Store",
     "StudyInfo",
     "StudyProgress",
@@ -35,11 +36,11 @@ __all__ = [
 
 
 class Store(RunRepo, ResponseRepo, StudyRepo, AnalysisRepo):
-    """All repositories over one engine. Creates missing tables on first use."""
+    """All repositories over one engine. Creates missing tables once per process and database."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        create_schema(engine, metadata)
 
     @classmethod
     def from_url(cls, url: str) -> Store:

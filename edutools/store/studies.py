@@ -3,10 +3,17 @@
 Every participant write is keyed naturally (study + participant key, participant + trial
 index, participant + instrument + item) and inserted with ON CONFLICT DO NOTHING: a double
 click, a rerun or a page reload can repeat a write without duplicating or replacing a row.
+Every method retries a busy database a bounded number of times and otherwise raises one
+:class:`edutools.store.engine.StorageError` line (never a raw SQL error).
+
+Each study has a server-side secret (:meth:`StudyRepo.study_secret`), created with the study,
+from which the participant flow derives session tokens and completion codes; it is never part
+of the study's definition or export.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,15 +24,20 @@ import sqlalchemy as sa
 
 from edutools.errors import StudyError
 from edutools.store._base import _Repo, canonical_hash
-from edutools.store.engine import insert_ignore
+from edutools.store.engine import insert_ignore, retry_busy
 from edutools.store.tables import (
     events,
     participants,
     questionnaire_responses,
     studies,
+    study_secrets,
     trials,
     utcnow,
 )
+
+
+class StudyFullError(StudyError):
+    """The study has as many participants as its cap allows; nobody new may start."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class StudyProgress:
 class StudyRepo(_Repo):
     """Write and read study data, idempotently."""
 
+    @retry_busy
     def create_study(self, study_key: str, title: str, definition: Mapping[str, Any]) -> int:
         """Create a study (or return the existing one with the same definition)."""
         digest = canonical_hash(definition)
@@ -89,6 +102,8 @@ class StudyRepo(_Repo):
                     studies.c.study_key == study_key
                 )
             ).one()
+            if row.definition_hash == digest:
+                self._ensure_secret(conn, int(row.id))
         if row.definition_hash != digest:
             raise StudyError(
                 f"study '{study_key}' already exists with a different definition; "
@@ -96,6 +111,27 @@ class StudyRepo(_Repo):
             )
         return int(row.id)
 
+    @staticmethod
+    def _ensure_secret(conn: sa.Connection, study_id: int) -> str:
+        insert_ignore(
+            conn,
+            study_secrets,
+            {"study_id": study_id, "secret": secrets.token_hex(32)},
+            ["study_id"],
+        )
+        return str(
+            conn.execute(
+                sa.select(study_secrets.c.secret).where(study_secrets.c.study_id == study_id)
+            ).scalar_one()
+        )
+
+    @retry_busy
+    def study_secret(self, study_id: int) -> str:
+        """The study's server-side secret (hex), created on first use; never shown or exported."""
+        with self.engine.begin() as conn:
+            return self._ensure_secret(conn, study_id)
+
+    @retry_busy
     def get_study(self, study_key: str) -> StudyInfo | None:
         """A study by key, or None."""
         with self.engine.connect() as conn:
@@ -110,6 +146,7 @@ class StudyRepo(_Repo):
             ).one_or_none()
         return None if row is None else StudyInfo(*row)
 
+    @retry_busy
     def list_studies(self) -> list[StudyInfo]:
         """All studies, newest first."""
         with self.engine.connect() as conn:
@@ -138,8 +175,54 @@ class StudyRepo(_Repo):
 
         A reload that calls this again with a freshly drawn plan gets the stored plan back.
         """
+        participant, _ = self.enrol_participant(
+            study_id,
+            participant_key,
+            plan,
+            prolific_pid=prolific_pid,
+            prolific_study_id=prolific_study_id,
+            session_id=session_id,
+        )
+        return participant
+
+    @retry_busy
+    def enrol_participant(
+        self,
+        study_id: int,
+        participant_key: str,
+        plan: Mapping[str, Any],
+        *,
+        max_participants: int | None = None,
+        prolific_pid: str | None = None,
+        prolific_study_id: str | None = None,
+        session_id: str | None = None,
+    ) -> tuple[Participant, bool]:
+        """Register a participant unless they exist; True when this call created them.
+
+        With ``max_participants`` a new participant is refused (:class:`StudyFullError`) once
+        the study has that many. The count and the insert happen under a lock on the study's
+        row (PostgreSQL) or the write lock (SQLite), so concurrent arrivals never overshoot.
+        """
         with self.engine.begin() as conn:
-            inserted = insert_ignore(
+            existing = conn.execute(
+                sa.select(participants.c.id).where(
+                    participants.c.study_id == study_id,
+                    participants.c.participant_key == participant_key,
+                )
+            ).first()
+            if existing is None and max_participants is not None:
+                conn.execute(
+                    sa.select(studies.c.id).where(studies.c.id == study_id).with_for_update()
+                ).first()
+                n = conn.execute(
+                    sa.select(sa.func.count()).where(participants.c.study_id == study_id)
+                ).scalar_one()
+                if n >= max_participants:
+                    raise StudyFullError(
+                        f"the study has reached its cap of {max_participants} participants; "
+                        "no new participant can start"
+                    )
+            inserted = existing is None and insert_ignore(
                 conn,
                 participants,
                 {
@@ -171,8 +254,19 @@ class StudyRepo(_Repo):
         found = self.get_participant(study_id, participant_key)
         if found is None:  # pragma: no cover - the row was just written
             raise StudyError(f"participant '{participant_key}' could not be registered")
-        return found
+        return found, bool(inserted)
 
+    @retry_busy
+    def count_participants(self, study_id: int) -> int:
+        """How many participants the study has (any status)."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(participants.c.study_id == study_id)
+                ).scalar_one()
+            )
+
+    @retry_busy
     def get_participant(self, study_id: int, participant_key: str) -> Participant | None:
         """A participant by study and key, or None."""
         with self.engine.connect() as conn:
@@ -202,6 +296,7 @@ class StudyRepo(_Repo):
             finished_at=row["finished_at"],
         )
 
+    @retry_busy
     def record_trial(
         self,
         participant_id: int,
@@ -227,6 +322,7 @@ class StudyRepo(_Repo):
                 ["participant_id", "trial_index"],
             )
 
+    @retry_busy
     def answered_trials(self, participant_id: int) -> list[int]:
         """Indices of the participant's saved trials, ascending."""
         with self.engine.connect() as conn:
@@ -237,6 +333,7 @@ class StudyRepo(_Repo):
             )
             return [int(r[0]) for r in rows]
 
+    @retry_busy
     def trial_responses(
         self, participant_id: int, kind: str | None = None
     ) -> dict[int, dict[str, Any]]:
@@ -249,6 +346,7 @@ class StudyRepo(_Repo):
         with self.engine.connect() as conn:
             return {int(r.trial_index): dict(r.response) for r in conn.execute(stmt).all()}
 
+    @retry_busy
     def record_questionnaire(
         self, participant_id: int, instrument: str, answers: Mapping[str, float | None]
     ) -> int:
@@ -269,6 +367,7 @@ class StudyRepo(_Repo):
                 )
         return written
 
+    @retry_busy
     def finish_participant(
         self, participant_id: int, status: str, completion_code: str | None = None
     ) -> Participant:
@@ -302,6 +401,7 @@ class StudyRepo(_Repo):
             raise StudyError(f"participant {participant_id} vanished")
         return found
 
+    @retry_busy
     def log_event(
         self,
         kind: str,
@@ -322,6 +422,7 @@ class StudyRepo(_Repo):
                 )
             )
 
+    @retry_busy
     def study_progress(self, study_id: int) -> StudyProgress:
         """Counts of participants by status and of saved trials."""
         with self.engine.connect() as conn:
@@ -346,6 +447,7 @@ class StudyRepo(_Repo):
             trials=int(n_trials),
         )
 
+    @retry_busy
     def study_tables(self, study_id: int) -> dict[str, pd.DataFrame]:
         """The raw study data as DataFrames: participants, trials, questionnaires, events."""
         with self.engine.connect() as conn:

@@ -1,8 +1,12 @@
 """The database schema. Every table that takes repeated writes has a natural unique key.
 
 Tables: courses; generation_runs, run_questions, assertions, items; response_datasets,
-calibrations; studies, participants, trials, questionnaire_responses; events (append-only,
-enforced by triggers on SQLite and PostgreSQL).
+calibrations; studies, study_secrets, participants, trials, questionnaire_responses; the GSP
+chains of a study (gsp_chains, gsp_nodes, gsp_trials); events (append-only, enforced by
+triggers on SQLite and PostgreSQL).
+
+Every table lives on the one ``metadata``, so creating the schema (:class:`edutools.store.Store`
+does it once per process and database) never depends on which modules were imported.
 """
 
 from __future__ import annotations
@@ -134,6 +138,17 @@ studies = sa.Table(
     _ts("created_at"),
 )
 
+# A study's server-side secret: participants' session tokens and completion codes are HMACs
+# under it. Kept apart from the study definition, which is exported and shown to staff.
+study_secrets = sa.Table(
+    "study_secrets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id"), nullable=False, unique=True),
+    sa.Column("secret", sa.String(128), nullable=False),
+    _ts("created_at"),
+)
+
 participants = sa.Table(
     "participants",
     metadata,
@@ -175,6 +190,60 @@ questionnaire_responses = sa.Table(
     sa.Column("value", sa.Float),
     _ts("created_at"),
     sa.UniqueConstraint("participant_id", "instrument", "item_id"),
+)
+
+# GSP chains (edutools.store.gsp): one row per chain holding its head and the current claim,
+# the vector of every node, and every answered trial (unique per chain, node and slot, and per
+# claim token).
+gsp_chains = sa.Table(
+    "gsp_chains",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id"), nullable=False),
+    sa.Column("chain_key", sa.String(200), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("participants.id")),
+    sa.Column("base_item", sa.String(200), nullable=False),
+    sa.Column("dimension_order", sa.JSON, nullable=False),
+    sa.Column("start_position", sa.Integer, nullable=False),
+    sa.Column("head_node", sa.Integer, nullable=False, default=0),
+    sa.Column("head_vector", sa.JSON, nullable=False),
+    sa.Column("n_responses", sa.Integer, nullable=False, default=0),
+    sa.Column("full", sa.Boolean, nullable=False, default=False),
+    sa.Column("claimed_by", sa.Integer, sa.ForeignKey("participants.id")),
+    sa.Column("claim_token", sa.String(64)),
+    # Epoch seconds: compares the same way on SQLite and PostgreSQL.
+    sa.Column("claim_expires_at", sa.Float),
+    sa.Column("claim_trial", sa.JSON),
+    _ts("created_at"),
+    sa.UniqueConstraint("study_id", "chain_key"),
+)
+
+gsp_nodes = sa.Table(
+    "gsp_nodes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("chain_id", sa.Integer, sa.ForeignKey("gsp_chains.id"), nullable=False),
+    sa.Column("node", sa.Integer, nullable=False),
+    sa.Column("vector", sa.JSON, nullable=False),
+    _ts("created_at"),
+    sa.UniqueConstraint("chain_id", "node"),
+)
+
+gsp_trials = sa.Table(
+    "gsp_trials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("chain_id", sa.Integer, sa.ForeignKey("gsp_chains.id"), nullable=False),
+    sa.Column("node", sa.Integer, nullable=False),
+    sa.Column("slot", sa.Integer, nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id"), nullable=False),
+    sa.Column("claim_token", sa.String(64), nullable=False, unique=True),
+    sa.Column("trial", sa.JSON, nullable=False),
+    sa.Column("response", sa.Float, nullable=False),
+    sa.Column("rt_ms", sa.Float),
+    _ts("created_at"),
+    sa.UniqueConstraint("chain_id", "node", "slot"),
 )
 
 events = sa.Table(

@@ -5,19 +5,29 @@ answers back to it; everything durable (assignment, the plan, each answer once, 
 exclusion, completion) happens here and is tested without a browser.
 """
 
+from edutools.studyflow.gsp import DatabaseGSP
 from edutools.studyflow.plan import FlowOptions, Step, build_plan
 from edutools.studyflow.runtime import StudyRuntime, load_bundle, load_runtime, register_study
-from edutools.studyflow.session import Identity, ParticipantFlow, Position
+from edutools.studyflow.session import (
+    Identity,
+    ParticipantFlow,
+    Position,
+    SessionTakenError,
+    StudyFullError,
+)
 from edutools.studyflow.stimuli import Stimulus, StimulusSet, read_stimuli
 
 __all__ = [
+    "DatabaseGSP",
     "FlowOptions",
     "Identity",
     "ParticipantFlow",
     "Position",
+    "SessionTakenError",
     "Step",
     "Stimulus",
     "StimulusSet",
+    "StudyFullError",
     "StudyRuntime",
     "build_plan",
     "load_bundle",

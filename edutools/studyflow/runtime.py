@@ -1,20 +1,22 @@
-"""A stored study, ready to run: definition, stimuli, flow options and its GSP coordinator.
+"""A stored study, ready to run: definition, stimuli, flow options, secret and GSP coordinator.
 
 A study is stored as one bundle (definition, stimuli and flow options) under its id, so a
 running study never rereads files that might have changed. A changed bundle needs a new
-study id (the store refuses to overwrite), which keeps collected data meaningful.
+study id (the store refuses to overwrite), which keeps collected data meaningful. The study's
+secret (for session tokens and completion codes, :mod:`edutools.studyflow.access`) is kept
+apart from the bundle and never leaves the server.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from edutools.errors import StudyError
 from edutools.store import Store
-from edutools.store.gsp import GSPStore
+from edutools.studyflow import access
+from edutools.studyflow.gsp import DatabaseGSP
 from edutools.studyflow.plan import FlowOptions
 from edutools.studyflow.stimuli import StimulusSet, read_stimuli
 from edutools.survey.config import StudyDefinition, load_study, parse_study
@@ -31,7 +33,8 @@ class StudyRuntime:
     study: StudyDefinition
     stimuli: StimulusSet
     options: FlowOptions
-    gsp: GSPStore | None
+    gsp: DatabaseGSP | None
+    secret: str
 
     @property
     def key(self) -> str:
@@ -39,11 +42,19 @@ class StudyRuntime:
         return self.study.id
 
     def completion_code(self, participant_key: str) -> str:
-        """The code shown at the end: the study's Prolific code, else one per participant."""
+        """The code shown at the end: the study's Prolific code, else a personal one.
+
+        Prolific accepts only the codes configured for the study, so a study with
+        ``completion.code`` shows that code; otherwise each participant gets an HMAC of their
+        key under the study's secret (:func:`edutools.studyflow.access.completion_code`).
+        """
         if self.study.completion is not None:
             return self.study.completion.code
-        digest = hashlib.sha256(f"{self.study.id}\x1f{participant_key}".encode()).hexdigest()
-        return digest[:10].upper()
+        return access.completion_code(self.secret, participant_key)
+
+    def session_token(self, participant_key: str) -> str:
+        """The token that lets a browser resume this participant's session."""
+        return access.session_token(self.secret, participant_key)
 
     @property
     def completion_url(self) -> str | None:
@@ -67,10 +78,10 @@ def bundle(study: StudyDefinition, stimuli: StimulusSet, options: FlowOptions) -
 
 
 def load_bundle(study_path: str | Path) -> tuple[StudyDefinition, StimulusSet]:
-    """Read ``study.yaml`` (or any study file) and the ``stimuli.csv`` beside it."""
+    """Read ``study.yaml`` (or any study file) and its stimuli file (``stimuli``, beside it)."""
     path = Path(study_path)
     study = load_study(path)
-    return study, read_stimuli(path.parent / "stimuli.csv", study)
+    return study, read_stimuli(path.parent / study.stimuli, study)
 
 
 def register_study(
@@ -107,8 +118,10 @@ def load_runtime(store: Store, study_key: str) -> StudyRuntime | None:
             "register it from the study admin page"
         ) from None
     gsp = (
-        GSPStore(store.engine, info.study_id, GSPDesign.from_study(study))
+        DatabaseGSP(store.engine, info.study_id, GSPDesign.from_study(study))
         if study.design == "gsp"
         else None
     )
-    return StudyRuntime(info.study_id, study, stimuli, options, gsp)
+    return StudyRuntime(
+        info.study_id, study, stimuli, options, gsp, store.study_secret(info.study_id)
+    )

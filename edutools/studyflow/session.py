@@ -4,6 +4,10 @@ Durability rules (a Streamlit reload starts a new session, a button may fire twi
 repeats code):
 
 * identity comes from the link (``PROLIFIC_PID``, else ``pid``), never from session state;
+* a participant id that already has a session is resumed only with that session's token
+  (``token`` in the link, :mod:`edutools.studyflow.access`): a visitor who knows someone
+  else's id gets a refusal, never their answers or their code;
+* new participants are refused once the study reaches ``max_participants``;
 * the plan (every step, in order) is stored when the participant is first assigned, and a
   later assignment with the same key gets the stored plan back;
 * each answer is written once under a natural key (participant + step index; a GSP trial's
@@ -20,32 +24,40 @@ from typing import Any, Literal
 
 from edutools.errors import StudyError
 from edutools.store import Participant, Store
+from edutools.store.studies import StudyFullError
+from edutools.studyflow.access import TOKEN_PATTERN, token_matches
 from edutools.studyflow.plan import Step, build_plan, plan_from_json, plan_to_json
 from edutools.studyflow.questionnaire import questionnaire
 from edutools.studyflow.runtime import StudyRuntime
 from edutools.survey.gsp import Trial
 
-__all__ = ["Identity", "ParticipantFlow", "Position"]
+__all__ = ["Identity", "ParticipantFlow", "Position", "SessionTakenError", "StudyFullError"]
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PAIR_CHOICES = ("A", "B", "tie")
 
 
+class SessionTakenError(StudyError):
+    """The participant id already has a session and the visit does not carry its token."""
+
+
 @dataclass(frozen=True)
 class Identity:
-    """Who the participant is, from the URL of their link."""
+    """Who the participant is, from the URL of their link (and the session token, if any)."""
 
     participant_key: str
     prolific_pid: str | None = None
     prolific_study_id: str | None = None
     session_id: str | None = None
+    token: str | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> Identity | None:
         """Identity from query parameters; None when the link carries no participant id.
 
         ``PROLIFIC_PID`` (with ``STUDY_ID`` and ``SESSION_ID``) comes from Prolific; ``pid`` is
-        the generic form. Ids are 1-64 letters, digits, '-' or '_' (StudyError otherwise).
+        the generic form; ``token`` is the session token the app added to the URL. Ids are 1-64
+        letters, digits, '-' or '_' (StudyError otherwise).
         """
         pid = params.get("PROLIFIC_PID") or params.get("pid")
         if not pid:
@@ -62,7 +74,12 @@ class Identity:
                     f"the link's {name} {value[:70]!r} is not valid; "
                     "expected 1-64 letters, digits, '-' or '_'"
                 )
-        return cls(**values)  # type: ignore[arg-type]
+        token = params.get("token") or None
+        if token is not None and not TOKEN_PATTERN.match(token):
+            raise StudyError(
+                "the link's session token is not valid; open the link you were given again"
+            )
+        return cls(**values, token=token)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -96,23 +113,46 @@ class ParticipantFlow:
 
     @classmethod
     def enter(cls, store: Store, runtime: StudyRuntime, identity: Identity) -> ParticipantFlow:
-        """Assign the participant (first visit) or find their stored assignment (any later one)."""
-        existing = store.get_participant(runtime.study_id, identity.participant_key)
+        """Assign the participant (first visit) or resume their session (a later one).
+
+        A later visit resumes only with the session's token (:attr:`token`, which the page
+        puts into the participant's URL): without it, :class:`SessionTakenError`. A new
+        participant beyond the study's ``max_participants`` gets :class:`StudyFullError`.
+        """
+        key = identity.participant_key
+        existing = store.get_participant(runtime.study_id, key)
+        created = False
         if existing is None:
-            steps = build_plan(
-                runtime.study, runtime.stimuli, identity.participant_key, runtime.options
-            )
-            existing = store.assign_participant(
+            steps = build_plan(runtime.study, runtime.stimuli, key, runtime.options)
+            existing, created = store.enrol_participant(
                 runtime.study_id,
-                identity.participant_key,
+                key,
                 plan_to_json(steps, runtime.options),
+                max_participants=runtime.study.max_participants,
                 prolific_pid=identity.prolific_pid,
                 prolific_study_id=identity.prolific_study_id,
                 session_id=identity.session_id,
             )
-            if runtime.gsp is not None:
-                runtime.gsp.join(existing.participant_id)
+        if not created and not token_matches(runtime.secret, key, identity.token):
+            store.log_event(
+                "session_refused",
+                {"reason": "token missing" if not identity.token else "token wrong"},
+                study_id=runtime.study_id,
+                participant_id=existing.participant_id,
+            )
+            raise SessionTakenError(
+                "this participant id has already started the study in another browser "
+                "window; to continue, use the address of that window (it holds your session "
+                "key), or contact the researchers"
+            )
+        if created and runtime.gsp is not None:
+            runtime.gsp.join(existing.participant_id)
         return cls(store, runtime, existing)
+
+    @property
+    def token(self) -> str:
+        """The session token that resumes this participant (goes into their URL)."""
+        return self.runtime.session_token(self.participant.participant_key)
 
     @property
     def pid(self) -> int:

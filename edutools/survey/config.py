@@ -440,6 +440,19 @@ class StudyDefinition(_Model):
     pairwise: PairwiseSettings | None = None
     transfer: TransferSettings = Field(default_factory=TransferSettings)
     attention: AttentionSettings = Field(default_factory=AttentionSettings)
+    stimuli: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.csv$")] = (
+        Field(
+            "stimuli.csv",
+            description="File of pre-generated rewrites participants read, beside the study "
+            "file (written by `edutools study stimuli`).",
+        )
+    )
+    max_participants: int = Field(
+        500,
+        ge=1,
+        description="Cap on participants: once this many have started, new ids are refused "
+        "(people already in the study go on).",
+    )
     consent: Consent | None = None
     completion: Completion | None = None
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)

@@ -24,7 +24,8 @@ follows the semantics of PsyNet's ``psynet.trial.gibbs``:
 The pure functions (:func:`chain_start`, :func:`active_dimension`, :func:`make_trial`,
 :func:`aggregate`, :func:`next_vector`, :func:`choose_chain`) hold every rule and never touch
 storage. :class:`InMemoryGSP` runs whole experiments in memory (for simulation);
-:class:`edutools.store.gsp.GSPStore` runs the same rules on a database with atomic claims.
+:class:`edutools.studyflow.gsp.DatabaseGSP` runs the same rules on the rows of
+:mod:`edutools.store.gsp`, whose writes make the claims atomic.
 All randomness is derived from ``seed`` and the chain key, so a run is reproducible.
 
 Reference: Harrison, P. M. C., Marjieh, R., Adolfi, F., van Rijn, P., Anglada-Tort, M.,

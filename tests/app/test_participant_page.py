@@ -28,8 +28,15 @@ def study_store(tmp_path: Path) -> Store:
     return store
 
 
-def _open(app: Callable[..., AppTest], pid: str) -> AppTest:
-    return app(study="test-gsp-v1", PROLIFIC_PID=pid, STUDY_ID="abc", SESSION_ID="s1").run()
+def _open(app: Callable[..., AppTest], pid: str, **extra: str) -> AppTest:
+    return app(
+        study="test-gsp-v1", PROLIFIC_PID=pid, STUDY_ID="abc", SESSION_ID="s1", **extra
+    ).run()
+
+
+def _reload(app: Callable[..., AppTest], at: AppTest) -> AppTest:
+    """A page reload: a new session on the address the browser shows now (with the token)."""
+    return app(**{k: str(v) for k, v in at.query_params.items()}).run()
 
 
 def _click(at: AppTest, label: str) -> AppTest:
@@ -48,7 +55,7 @@ def _answer(at: AppTest) -> AppTest:
         return _click(at, "A is better")
     if at.select_slider:
         slider = at.select_slider[0]
-        slider.set_value(slider.options[-1] if slider.options else slider.value)
+        slider.set_value(len(slider.options) - 1)  # the rightmost position
         at.run()
         return _click(at, "Submit")
     if at.radio and "Purple" in at.radio[0].options:
@@ -97,7 +104,7 @@ def test_whole_session_with_reloads(app: Callable[..., AppTest], study_store: St
         at = _answer(at)
         steps += 1
         if steps % 3 == 0:
-            at = _open(app, "PPP1")  # a reload: a new session, same link
+            at = _reload(app, at)  # a new session on the same address
         assert steps < 30
         assert before is None or not at.progress or at.progress[0].value >= before
     assert at.code[0].value == "STYLEPREF1"
@@ -112,6 +119,59 @@ def test_whole_session_with_reloads(app: Callable[..., AppTest], study_store: St
     # another participant's link shows a fresh session, never this one
     other = _open(app, "PPP2")
     assert other.subheader[0].value == "Information and consent"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [pytest.param(None, id="no-token"), pytest.param("a" * 20, id="forged-token")],
+)
+def test_another_browser_with_the_id_but_not_the_token_is_refused(
+    app: Callable[..., AppTest], study_store: Store, token: str | None
+) -> None:
+    owner = _open(app, "VICTIM")
+    owner = _answer(owner)  # consent
+    for _ in range(30):  # the owner finishes: their code is on their screen only
+        if any(h.value == "Thank you!" for h in owner.header):
+            break
+        owner = _answer(owner)
+    assert owner.code[0].value == "STYLEPREF1"
+    visitor = _open(app, "VICTIM", **({"token": token} if token else {}))
+    assert not visitor.exception
+    assert visitor.error[0].value.startswith("This study link is already in use")
+    assert not visitor.code, "no completion code for a visitor without the session's token"
+    assert not visitor.button, "nothing to answer"
+    assert visitor.query_params.get("token") == token, "the visitor is given no token"
+
+
+def test_the_answer_follows_the_slider(app: Callable[..., AppTest], study_store: Store) -> None:
+    at = _answer(_answer(_open(app, "MOVER")))  # consent, instructions: the practice trial
+    assert at.select_slider
+    seen = set()
+    for position in range(len(at.select_slider[0].options)):
+        at.select_slider[0].set_value(position)
+        at.run()
+        answer = next(m.value for m in at.markdown if m.value.startswith("\\["))
+        seen.add(answer.split("]")[0])
+    assert len(seen) == 3, seen  # three levels, three different rewrites
+
+
+def test_new_participants_beyond_the_cap_are_turned_away(
+    app: Callable[..., AppTest], tmp_path: Path
+) -> None:
+    import yaml
+
+    path = write_small_study(tmp_path / "capped")
+    data = yaml.safe_load(path.read_text())
+    data["max_participants"] = 1
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    store = Store.from_settings(Settings.from_env())
+    study, stimuli = load_bundle(path)
+    register_study(store, study, stimuli, FlowOptions(min_response_seconds=0))
+    first = _open(app, "FIRST")
+    assert first.subheader[0].value == "Information and consent"
+    second = _open(app, "SECOND")
+    assert "cannot take new ones" in second.info[0].value
+    assert _reload(app, first).subheader[0].value == "Information and consent", "FIRST goes on"
 
 
 def test_answer_too_fast_is_not_recorded(app: Callable[..., AppTest], tmp_path: Path) -> None:
@@ -192,5 +252,5 @@ def test_failed_attention_check_ends_the_session(
     assert at.header[0].value == "Thank you for your time"
     assert "attention check" in at.warning[0].value
     assert at.code[0].value == "STYLEOUT1"
-    at = _open(app, "INATTENTIVE")  # a reload does not reopen the study
+    at = _reload(app, at)  # a reload does not reopen the study
     assert at.header[0].value == "Thank you for your time"

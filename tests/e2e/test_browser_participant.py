@@ -126,12 +126,12 @@ def test_participant_completes_with_double_click_and_reload(
     assert not trials.duplicated(["participant_id", "trial_index"]).any()
     assert sorted(trials["trial_index"]) == [0, 1, 2, 5, 7, 8]
     assert len(tables["questionnaires"]) == 10
-    from edutools.store.gsp import GSPStore
+    from edutools.studyflow.gsp import DatabaseGSP
     from edutools.survey.config import parse_study
     from edutools.survey.gsp import GSPDesign
 
     design = GSPDesign.from_study(parse_study(study.definition["study"]))
-    gsp = GSPStore(store.engine, study.study_id, design).trials_frame()
+    gsp = DatabaseGSP(store.engine, study.study_id, design).trials_frame()
     assert len(gsp) == 3
     assert not gsp.duplicated(["chain", "node", "slot"]).any()
     participant = tables["participants"].iloc[0]

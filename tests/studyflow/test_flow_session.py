@@ -80,6 +80,8 @@ def test_attention_check_placement(tmp_path: Path, after: int, position: int) ->
 
 def test_complete_session_with_repeats_and_reloads(store: Store, runtime: StudyRuntime) -> None:
     ident = Identity("P1", "P1", "S", "X")
+    token = ParticipantFlow.enter(store, runtime, ident).token
+    ident = Identity("P1", "P1", "S", "X", token=token)  # the page puts it into the URL
     seen = []
     while True:
         # every iteration is a "reload": a fresh flow object from the link's identity

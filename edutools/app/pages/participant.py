@@ -22,8 +22,14 @@ from edutools.errors import EdutoolsError, StudyError
 from edutools.studyflow import Identity, ParticipantFlow, Position, StudyRuntime, load_runtime
 from edutools.studyflow.plan import Step
 from edutools.studyflow.questionnaire import questionnaire
+from edutools.studyflow.session import SessionTakenError, StudyFullError
 from edutools.survey.gsp import Trial
 
+# Participants see where the slider is, never a number: GSP sliders carry no labels.
+_SLIDER_CSS = (
+    "<style>[data-testid='stSliderThumbValue'], [data-testid='stSliderTickBar']"
+    " {visibility: hidden;}</style>"
+)
 _FLASH = "participant_flash"
 _SHOWN = "participant_shown_at"
 REDIRECT_SECONDS = 3
@@ -90,7 +96,7 @@ def _on_slider(flow: ParticipantFlow, step: Step, trial: Trial, key: str) -> Non
     rt = _elapsed_ok(flow, key)
     if rt is None:
         return
-    value = float(st.session_state[key])
+    value = _slider_value(trial, key)
     if step.kind == "gsp":
         _run(lambda: flow.answer_gsp(trial, value, rt))
     else:
@@ -143,15 +149,29 @@ def _consent(flow: ParticipantFlow, step: Step) -> None:
         st.rerun()
 
 
+def _slider_levels(trial: Trial) -> list[float]:
+    """The level at each slider position, left to right (reversed sliders run high to low)."""
+    levels = [float(v) for v in trial.levels]
+    return levels[::-1] if trial.reverse else levels
+
+
+def _slider_value(trial: Trial, key: str) -> float:
+    """The level the slider shows now (its start before the participant moves it)."""
+    levels = _slider_levels(trial)
+    position = st.session_state.get(key)
+    if isinstance(position, int) and 0 <= position < len(levels):
+        return levels[position]
+    return float(trial.start_value)
+
+
 def _slider_trial(flow: ParticipantFlow, step: Step, trial: Trial) -> None:
     base = flow.runtime.study.base_item(trial.base_item)
     key = f"slider-{trial.token or f'practice-{step.index}'}"
     _shown_at(key)
-    levels = list(trial.levels)
-    options = levels[::-1] if trial.reverse else levels
-    value = st.session_state.get(key, trial.start_value)
+    levels = _slider_levels(trial)
+    start = min(range(len(levels)), key=lambda i: abs(levels[i] - trial.start_value))
     vector = list(trial.vector)
-    vector[trial.active] = float(value)
+    vector[trial.active] = _slider_value(trial, key)
     stimulus = flow.runtime.stimuli.lookup(trial.base_item, vector)
     if step.kind == "practice":
         st.info("Practice trial: this answer is not used in the study.", icon="🧪")
@@ -160,11 +180,14 @@ def _slider_trial(flow: ParticipantFlow, step: Step, trial: Trial) -> None:
     st.markdown("**Answer**")
     with st.container(border=True):
         _text(stimulus.text)
+    # The options are slider positions with distinct labels: Streamlit sends a select_slider's
+    # value as its label, so identical labels would never report a move. The labels (which
+    # would give the level away) are hidden by _SLIDER_CSS.
     st.select_slider(
         "Move the slider until the answer reads best to you",
-        options=options,
-        value=trial.start_value,
-        format_func=lambda _: " ",
+        options=list(range(len(levels))),
+        value=start,
+        format_func=lambda position: str(position + 1),
         key=key,
     )
     st.button(
@@ -269,6 +292,7 @@ def _draw(flow: ParticipantFlow, pos: Position) -> None:
     if step is None:  # pragma: no cover - a "step" position always has a step
         return
     st.progress(pos.done / max(pos.total, 1), text=f"Step {pos.done + 1} of {pos.total}")
+    st.html(_SLIDER_CSS)
     if step.kind in _STEPS:
         _STEPS[step.kind](flow, step)
     elif step.kind == "gsp" and pos.trial is not None:
@@ -317,6 +341,22 @@ def render() -> None:
         st.warning(message)
     try:
         flow = ParticipantFlow.enter(resources.store(), runtime, identity)
+    except StudyFullError:
+        st.info(
+            "This study has all the participants it needs, so it cannot take new ones. "
+            "Thank you for your interest; please return the study (on Prolific: 'Return')."
+        )
+        return
+    except SessionTakenError as exc:
+        st.error(f"This study link is already in use: {exc}.")
+        return
+    except EdutoolsError as exc:
+        st.error(str(exc))
+        return
+    if identity.token != flow.token:
+        # The session's key goes into the address: a reload keeps it, another id lacks it.
+        st.query_params["token"] = flow.token
+    try:
         pos = flow.position()
     except EdutoolsError as exc:
         st.error(str(exc))

@@ -15,7 +15,7 @@ import pytest
 
 from edutools.errors import StudyError
 from edutools.store import Store
-from edutools.store.gsp import GSPStore
+from edutools.studyflow.gsp import DatabaseGSP
 from edutools.survey.gsp import (
     GSPDesign,
     GSPDimension,
@@ -57,21 +57,21 @@ def test_only_one_of_many_racing_participants_claims_a_chain(
 ) -> None:
     design = GSPDesign(DIMS, ("b1",), chain_type="across", chains_per_experiment=1)
     study_id, ids = _setup(store, 8)
-    gsp = GSPStore(store.engine, study_id, design)
+    gsp = DatabaseGSP(store.engine, study_id, design)
     # Force the worst interleaving: every participant reads the chain as free, then all of
     # them try to claim it at once. Only the conditional UPDATE can keep this to one winner.
-    read = GSPStore._candidates
+    read = DatabaseGSP._candidates
     local = threading.local()
     barrier = threading.Barrier(len(ids))
 
-    def read_then_wait(self: GSPStore, pid: int) -> object:
+    def read_then_wait(self: DatabaseGSP, pid: int) -> object:
         found = read(self, pid)
         if not getattr(local, "waited", False):
             local.waited = True
             barrier.wait(timeout=30)
         return found
 
-    monkeypatch.setattr(GSPStore, "_candidates", read_then_wait)
+    monkeypatch.setattr(DatabaseGSP, "_candidates", read_then_wait)
     for round_ in range(3):
         barrier.reset()
         won: list[int] = []
@@ -101,7 +101,7 @@ def test_concurrent_participants_keep_every_chain_consistent(store: Store) -> No
         max_nodes_per_chain=5, trials_per_node=2, allow_revisiting_chains=True, seed=3,
     )  # fmt: skip
     study_id, ids = _setup(store, 6)
-    gsp = GSPStore(store.engine, study_id, design)
+    gsp = DatabaseGSP(store.engine, study_id, design)
     errors: list[BaseException] = []
 
     def participate(pid: int) -> None:
@@ -156,7 +156,7 @@ def test_claim_timeout_and_takeover(store: Store) -> None:
         DIMS, ("b1",), chain_type="across", chains_per_experiment=1, claim_timeout_seconds=30
     )
     study_id, (p1, p2) = _setup(store, 2)
-    gsp = GSPStore(store.engine, study_id, design, clock=clock)
+    gsp = DatabaseGSP(store.engine, study_id, design, clock=clock)
     t1 = gsp.next_trial(p1)
     assert t1 is not None
     assert gsp.next_trial(p1) == t1  # a reload gets the same trial back
@@ -177,7 +177,7 @@ def test_claim_timeout_and_takeover(store: Store) -> None:
 
 def test_out_of_range_response_is_refused(store: Store) -> None:
     study_id, (p1,) = _setup(store, 1)
-    gsp = GSPStore(store.engine, study_id, GSPDesign(DIMS, ("b1",)))
+    gsp = DatabaseGSP(store.engine, study_id, GSPDesign(DIMS, ("b1",)))
     trial = gsp.next_trial(p1)
     assert trial is not None
     with pytest.raises(StudyError, match=r"outside its range \[1.0, 5.0\]"):
@@ -190,7 +190,7 @@ def test_store_and_memory_run_the_same_chains(store: Store) -> None:
         randomize_dimension_order=True, seed=5,
     )  # fmt: skip
     study_id, ids = _setup(store, 3)
-    db = GSPStore(store.engine, study_id, design)
+    db = DatabaseGSP(store.engine, study_id, design)
     mem = InMemoryGSP(design)
     for pid in ids:
         db.join(pid)
@@ -216,7 +216,7 @@ def test_store_and_memory_run_the_same_chains(store: Store) -> None:
 
 def test_the_same_trial_submitted_from_two_tabs_at_once_is_written_once(store: Store) -> None:
     study_id, (p1,) = _setup(store, 1)
-    gsp = GSPStore(store.engine, study_id, GSPDesign(DIMS, ("b1",), max_nodes_per_chain=3))
+    gsp = DatabaseGSP(store.engine, study_id, GSPDesign(DIMS, ("b1",), max_nodes_per_chain=3))
     trial = gsp.next_trial(p1)
     assert trial is not None
     barrier = threading.Barrier(4)
