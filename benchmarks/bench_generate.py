@@ -1,19 +1,21 @@
-"""Benchmark: the anaquest engine over the example course against the stub server.
+"""Benchmark: the anaquest engine against the stub server, at several concurrencies.
 
 Every request to the stub takes a fixed latency, so the best possible wall time with
 ``C`` calls in flight is ``calls x latency / C`` (the "ideal"). The benchmark reports the
 wall time against it, the number of calls and tokens per item, and then repeats the run on
 a fresh database with the same LLM cache: that second run must make 0 HTTP calls.
 
-The ideal ignores that each question is a chain of dependent calls (analyse, judge,
-rewrite, merge, self-check): with the example course's 12 questions, a concurrency much
-above 8 cannot be kept busy (at 16 the peak is 12), and the last stage of the last
-questions always runs with some slots idle.
+Each question is a chain of dependent calls (analyse, judge, rewrite, merge, self-check: 5 x
+latency at least), so the ideal is reachable only when there are many more questions than
+call slots. The workload is therefore a department-sized course: the example course's 12
+questions repeated ``--copies`` times (default 8: 96 questions, ~490 calls), each copy's
+question text marked "(section k)" so that no request repeats another. ``--copies 1`` is the
+example course alone (at 16 slots its 12 chains cannot fill them: about 45 % of ideal).
 
 The stub runs in its own process (``python -m edutools.llm.stubserver``), as a provider
 would: in-process, its threads would compete with the client for the GIL.
 
-Run: ``.venv/bin/python benchmarks/bench_generate.py [--latency 0.5] [--concurrency 4 8]``
+Run: ``.venv/bin/python benchmarks/bench_generate.py [--latency 0.5] [--concurrency 4 8 16]``
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 from edutools import io
 from edutools.generate import run
 from edutools.llm.stubserver import STUB_API_KEY
-from edutools.schema import ItemBank
+from edutools.schema import Course, ItemBank
 from edutools.settings import Settings
 from edutools.store import Store
 
@@ -59,8 +61,27 @@ def stats(base_url: str) -> dict[str, Any]:
         return dict(json.loads(resp.read()))
 
 
-def one_run(settings: Settings, db: Path, max_items: int | None) -> tuple[ItemBank, float]:
+def course_copies(copies: int) -> Course:
+    """The example course with its questions (and their answers) repeated ``copies`` times."""
     course = io.read_course(io.example_course_dir())
+    if copies == 1:
+        return course
+    questions, answers = [], []
+    for k in range(1, copies + 1):
+        for q in course.questions:
+            questions.append(
+                q.model_copy(update={"id": f"{q.id}s{k}", "text": f"{q.text} (section {k})"})
+            )
+        for a in course.answers:
+            answers.append(
+                a.model_copy(update={"id": f"{a.id}s{k}", "question_id": f"{a.question_id}s{k}"})
+            )
+    return course.model_copy(update={"questions": questions, "answers": answers})
+
+
+def one_run(
+    settings: Settings, db: Path, max_items: int | None, course: Course
+) -> tuple[ItemBank, float]:
     store = Store.from_url(f"sqlite:///{db}")
     try:
         start = time.perf_counter()
@@ -74,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.5, help="seconds per stub request")
     parser.add_argument(
-        "--concurrency", type=int, nargs="+", default=[4, 8], help="max concurrent calls"
+        "--concurrency", type=int, nargs="+", default=[4, 8, 16], help="max concurrent calls"
+    )
+    parser.add_argument(
+        "--copies", type=int, default=8, help="copies of the example course's 12 questions"
     )
     parser.add_argument("--goal", type=float, default=0.9, help="required share of the ideal")
     parser.add_argument(
@@ -82,9 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     max_items = args.max_items or None
+    course = course_copies(args.copies)
     print(
-        f"anaquest over the example course, stub latency {args.latency:.3f} s per call, "
-        f"at most {max_items or 'unlimited'} items per question"
+        f"anaquest over {len(course.questions)} questions ({args.copies} x the example course), "
+        f"stub latency {args.latency:.3f} s per call, at most {max_items or 'unlimited'} items "
+        "per question"
     )
     print(
         f"{'conc':>4} {'calls':>6} {'items':>6} {'tok/item':>9} {'wall s':>8} {'ideal s':>8} "
@@ -98,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = base.with_(
                 openai_base_url=url, openai_api_key=STUB_API_KEY, max_concurrency=concurrency
             )
-            bank, wall = one_run(settings, Path(tmp) / "first.sqlite3", max_items)
+            bank, wall = one_run(settings, Path(tmp) / "first.sqlite3", max_items, course)
             usage = bank.run.usage
             assert usage is not None
             seen = stats(url)
@@ -111,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             ideal = usage.calls * args.latency / concurrency
             share = ideal / wall
             tokens = (usage.prompt_tokens + usage.completion_tokens) / max(1, len(bank.items))
-            again, wall2 = one_run(settings, Path(tmp) / "second.sqlite3", max_items)
+            again, wall2 = one_run(settings, Path(tmp) / "second.sqlite3", max_items, course)
             http2 = stats(url)["requests"] - seen["requests"]
             cached = again.run.usage.cached_calls if again.run.usage else 0
             print(

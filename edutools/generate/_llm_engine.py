@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -152,25 +153,29 @@ class LLMEngine(abc.ABC):
         """
         meter = self.client.meter.child()
         assertions, notes = await self.assertions_for(course, question, meter)
-        assembly = assemble_with_notes(
-            question,
-            assertions,
-            k=self.k,
-            mix=self.mix,
-            source=self.name,
-            provenance=self.provenance(course),
-            seed=self.seed,
-            max_items=self.max_items,
+        # assembly and the checks are CPU work: in threads, so the event loop keeps reading
+        # other questions' replies meanwhile; the checks at the same time as the self-check
+        assembly = await asyncio.to_thread(
+            functools.partial(
+                assemble_with_notes,
+                question,
+                assertions,
+                k=self.k,
+                mix=self.mix,
+                source=self.name,
+                provenance=self.provenance(course),
+                seed=self.seed,
+                max_items=self.max_items,
+            )
         )
-        # the checks are CPU work: in a thread, at the same time as the self-check calls
         checks = asyncio.to_thread(_checked, assembly.items, question, assertions)
         if self.self_check and assembly.items:
-            checked, reviews = await asyncio.gather(
+            flagged, reviews = await asyncio.gather(
                 checks, self._self_check(question, list(assembly.items), meter)
             )
             items = [
                 item.model_copy(update={"flags": [*item.flags, *review.flags]})
-                for item, review in zip(checked, reviews, strict=True)
+                for item, review in zip(flagged, reviews, strict=True)
             ]
         else:
             items = await checks

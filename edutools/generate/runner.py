@@ -24,6 +24,7 @@ from edutools.generate.assemble import FormMix, QuestionResult
 from edutools.generate.baseline import BaselineEngine
 from edutools.generate.local import LocalEngine
 from edutools.llm import LLMClient, RetryPolicy, run_async
+from edutools.llm.client import CALL_PRIORITY
 from edutools.schema import Course, ItemBank, Question, Usage
 from edutools.settings import Settings
 from edutools.store import Store
@@ -242,9 +243,11 @@ class _Run:
                 if q.id in saved:
                     self._report(q, "resumed")
             pending = [q for q in self.targets if q.id not in saved]
-            # LLM engines keep twice as many questions going as there are call slots, so the
-            # slots stay busy while questions still finish (and are saved) one by one
-            width = 1 if isinstance(eng, LocalEngine) else 2 * settings.max_concurrency
+            # LLM engines keep three times as many questions going as there are call slots,
+            # and the client hands free slots to the earliest question first: questions
+            # finish (and are saved) in order, and the later ones' calls fill the slots an
+            # earlier question's chain leaves idle while it waits for its next stage
+            width = 1 if isinstance(eng, LocalEngine) else 3 * settings.max_concurrency
             failures = await self._generate(eng, run_id, pending, width)
             usage = eng.client.usage() if isinstance(eng, LLMEngine) else Usage()
         complete = not failures and set(self.store.completed_questions(run_id)) >= {
@@ -279,7 +282,8 @@ class _Run:
         slots = asyncio.Semaphore(width)
         failures: dict[str, str] = {}
 
-        async def one(q: Question) -> None:
+        async def one(q: Question, priority: int) -> None:
+            CALL_PRIORITY.set(priority)  # this task's context: its calls only
             async with slots:
                 if self.cancel is not None and self.cancel.is_set():
                     raise asyncio.CancelledError
@@ -323,10 +327,16 @@ class _Run:
                     usage=result.usage,
                     message="; ".join(result.notes),
                 )
+                if self.cancel is not None and self.cancel.is_set():
+                    # set by the progress callback, or meanwhile: stop the others now, not
+                    # at the watcher's next look (other questions may finish in between)
+                    for t in tasks:
+                        if t is not asyncio.current_task():
+                            t.cancel()
 
         if not pending:
             return failures
-        tasks = {asyncio.create_task(one(q)): q for q in pending}
+        tasks = {asyncio.create_task(one(q, i)): q for i, q in enumerate(pending)}
         watcher = asyncio.create_task(self._watch(list(tasks)))
         try:
             await asyncio.wait(tasks)

@@ -23,11 +23,15 @@ What one ``structured`` call does:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import functools
 import hashlib
+import heapq
+import itertools
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -48,7 +52,7 @@ from edutools.llm.usage import PRICES, UsageMeter
 from edutools.schema import Usage
 from edutools.settings import Settings
 
-__all__ = ["LLMClient"]
+__all__ = ["CALL_PRIORITY", "LLMClient"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -58,6 +62,52 @@ _MAX_TOKENS_CAP = 32_768
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 # finish reasons that mean "cut off at the token limit", by provider
 _CUT_OFF = {"length", "max_tokens", "MAX_TOKENS"}
+
+
+#: Priority of the calls made in this context: a lower number gets a free slot first. The
+#: runner gives each question its position in the course, so earlier questions finish first
+#: and later ones fill the slots their chains leave idle.
+CALL_PRIORITY: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "edutools_call_priority", default=0
+)
+
+
+class _Slots:
+    """A semaphore that wakes waiters by priority (lowest first), then in arrival order."""
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), granted))
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self.release()  # the slot came as the waiter was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        await self.acquire(CALL_PRIORITY.get())
+        try:
+            yield
+        finally:
+            self.release()
 
 
 @functools.lru_cache(maxsize=256)
@@ -158,7 +208,7 @@ class LLMClient:
         )
         self.meter = UsageMeter(prices=prices)
         self._limiter = rate_limiter(settings.requests_per_minute)
-        self._semaphore = asyncio.Semaphore(settings.max_concurrency)
+        self._slots = _Slots(settings.max_concurrency)
         self._http = openai.DefaultAsyncHttpxClient(timeout=settings.timeout)
         self._chat = make_chat_model(
             settings,
@@ -327,7 +377,7 @@ class LLMClient:
         while True:
             if self._limiter is not None:
                 await self._limiter.aacquire()
-            async with self._semaphore:
+            async with self._slots.slot():
                 try:
                     message = await self._invoke(convo, options, max_tokens)
                 except openai.LengthFinishReasonError as exc:

@@ -291,3 +291,28 @@ def test_run_async_inside_a_running_loop() -> None:
         return run_async(inner)  # a loop runs here already: run_async uses a helper thread
 
     assert asyncio.run(outer()) == 7
+
+
+def test_free_slots_go_to_the_lowest_priority_number(
+    stub_server: StubServer, llm_settings: Settings, fast_retry: RetryPolicy
+) -> None:
+    from edutools.llm.client import CALL_PRIORITY
+
+    stub_server.latency = 0.05
+    settings = llm_settings.with_(max_concurrency=1)
+
+    async def main() -> None:
+        async with LLMClient(settings, retry=fast_retry, cache=False) as llm:
+
+            async def one(tag: str, priority: int) -> None:
+                CALL_PRIORITY.set(priority)  # each task has its own context
+                await llm.structured(PROMPT, Echo, variables(tag))
+
+            first = asyncio.create_task(one("first", 9))
+            await asyncio.sleep(0.01)  # holds the only slot now
+            await asyncio.gather(first, one("p5", 5), one("p1", 1), one("p3", 3))
+
+    run(main)
+    order = [r.messages[-1]["content"] for r in stub_server.requests]
+    tags = [next(t for t in ("first", "p5", "p1", "p3") if t in text) for text in order]
+    assert tags == ["first", "p1", "p3", "p5"]
