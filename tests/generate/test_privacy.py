@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import doctest
+import re
 
 import pytest
+from _llm_helpers import FAST_RETRY
+from _privacy_corpus import CASES
 
-from edutools.generate import privacy
+from edutools.generate import privacy, run
 from edutools.generate.privacy import mask_pii, pseudonymize
-from edutools.schema import StudentAnswer
+from edutools.llm.stubserver import StubServer
+from edutools.schema import Concept, Course, Question, StudentAnswer
+from edutools.settings import Settings
 
 
 def test_docstring_examples_run() -> None:
@@ -89,3 +94,99 @@ def test_pseudonymize_numbers_and_keeps_map() -> None:
         assert secret not in sent
     assert numbered[1][1] == "[ID] copied me! Plants need light."
     assert numbered[2] == (3, "")
+
+
+# --------------------------------------------------------------------------- the privacy corpus
+
+
+def _leaks(secrets: list[str], sent: str) -> list[str]:
+    return [s for s in secrets if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", sent, re.IGNORECASE)]
+
+
+def test_corpus_is_broad() -> None:
+    assert len(CASES) >= 40
+    assert len({c[0] for c in CASES}) == len(CASES)
+    assert {c[1] for c in CASES} >= {
+        "self-introduction",
+        "sign-off",
+        "full name",
+        "student number",
+        "e-mail",
+        "phone",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets"), [pytest.param(text, secrets, id=cid) for cid, _, text, secrets in CASES]
+)
+def test_mask_pii_on_the_corpus(text: str, secrets: list[str]) -> None:
+    known = [f"s_batch_{i:02d}" for i in range(1, len(CASES) + 1)]
+    masked = mask_pii(text, known_ids=known)
+    assert _leaks(secrets, masked) == [], masked
+
+
+def test_no_personal_data_reaches_the_provider(
+    stub_server: StubServer, settings: Settings, request: pytest.FixtureRequest
+) -> None:
+    """The corpus as one class's answers, through the anaquest engine and the stub server."""
+    answers = [
+        StudentAnswer(id=f"ans-{i:03d}", student_id=f"s_batch_{i:02d}", question_id="q1", text=text)
+        for i, (_, _, text, _) in enumerate(CASES, start=1)
+    ]
+    course = Course(
+        id="privacy",
+        title="Osmosis",
+        concepts=[Concept(id="c1", name="Osmosis")],
+        questions=[
+            Question(
+                id="q1",
+                concept_id="c1",
+                text="A red blood cell is placed in pure water. What happens and why?",
+                reference_answer="Water enters by osmosis; the cell swells and bursts.",
+            )
+        ],
+        answers=answers,
+    )
+    run(course, "anaquest", stub_server.settings(settings, timeout=0.5), retry=FAST_RETRY)
+    sent = "\n".join(r.text for r in stub_server.requests)
+    assert "osmosis" in sent.lower()  # the answers did reach the provider, masked
+    batch_ids = [a.student_id for a in answers] + [a.id for a in answers]
+    rows = []
+    for cid, category, _, secrets in CASES:
+        leaked = _leaks(secrets, sent)
+        rows.append((cid, category, len(secrets), len(leaked), leaked))
+    id_leaks = _leaks(batch_ids, sent)
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+    lines = [f"privacy corpus: {len(CASES)} cases through anaquest and the stub server"]
+    lines += [
+        f"  {cid:28s} {category:18s} recall {(n - k) / n:6.1%} ({n - k}/{n} masked)"
+        + (f"  LEAKED {leaked}" if leaked else "")
+        for cid, category, n, k, leaked in rows
+    ]
+    by_category: dict[str, list[int]] = {}
+    for _, category, n, k, _ in rows:
+        total = by_category.setdefault(category, [0, 0])
+        total[0] += n - k
+        total[1] += n
+    lines += [
+        f"  category {c:18s} recall {m / n:6.1%} ({m}/{n})" for c, (m, n) in by_category.items()
+    ]
+    lines.append(f"  batch student and answer ids leaked: {len(id_leaks)} of {len(batch_ids)}")
+    if reporter is not None:
+        reporter.write_line("")
+        for line in lines:
+            reporter.write_line(line)
+    request.node.user_properties.append(("privacy_recall", "\n".join(lines)))
+    assert [r for r in rows if r[3]] == []
+    assert id_leaks == []
+
+
+def test_subject_matter_of_the_example_course_is_kept() -> None:
+    """On 600 real-looking answers only the planted personal data is masked."""
+    from edutools import io
+
+    course = io.read_course(io.example_course_dir())
+    changed = [a.text for a in course.answers if mask_pii(a.text) != a.text]
+    assert len(changed) <= 6
+    for text in changed:
+        assert re.search(r"@|\d{3}|my name|I'm|I am|Regards|Thanks|[A-Z][a-z]+ [A-Z][a-z]+", text)
