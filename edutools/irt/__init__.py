@@ -5,6 +5,9 @@ py-irt) load on first use, so that ``import edutools.irt`` stays light.
 
 Estimators follow scikit-learn (``TwoPL().fit(X)`` returns the estimator; fitted values end
 in ``_``) and mirt's convention P = c + (1 - c) / (1 + exp(-(a θ + d))), b = -d / a.
+Polytomous items (scores 0..K_j): ``PCM``, ``GPCM``, ``GRM``, ``RSM`` by marginal ML and
+``RaschCML``, ``PCMCML``, ``RSMCML`` by conditional ML; their parameterisations are in
+:mod:`edutools.irt.result_poly`. ``calibrate(X, model, method)`` fits any of them by name.
 """
 
 import importlib
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from edutools.irt._data import CalibrationWarning
 from edutools.irt._quadrature import Quadrature, normal_grid
+from edutools.irt.cml import PCMCML, RSMCML, RaschCML
 from edutools.irt.compare import DEFAULT_MARGINS, bank_metadata, compare_groups, holm, item_table
 from edutools.irt.ctt import alpha, item_analysis
 from edutools.irt.dif import mantel_haenszel
@@ -19,9 +23,12 @@ from edutools.irt.distractors import distractor_analysis, keys_from_bank, score_
 from edutools.irt.estimators import OnePL, Rasch, ThreePL, TwoPL, calibrate, lr_test
 from edutools.irt.fit import infit_outfit, item_fit, person_fit, sx2
 from edutools.irt.information import information_curve, item_information
+from edutools.irt.polytomous import GPCM, GRM, PCM, RSM
 from edutools.irt.result import Calibration
+from edutools.irt.result_poly import PolyCalibration
 from edutools.irt.scoring import score, summed_score_table
 from edutools.irt.simulate import Simulation, simulate_items, simulate_responses
+from edutools.irt.simulate_poly import simulate_poly_items, simulate_polytomous
 
 if TYPE_CHECKING:
     from edutools.irt.bayes import BayesIRT
@@ -43,12 +50,20 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_MARGINS",
+    "GPCM",
+    "GRM",
+    "PCM",
+    "PCMCML",
+    "RSM",
+    "RSMCML",
     "BayesIRT",
     "Calibration",
     "CalibrationWarning",
     "OnePL",
+    "PolyCalibration",
     "Quadrature",
     "Rasch",
+    "RaschCML",
     "Simulation",
     "ThreePL",
     "TwoPL",
@@ -74,6 +89,8 @@ __all__ = [
     "score",
     "score_choices",
     "simulate_items",
+    "simulate_poly_items",
+    "simulate_polytomous",
     "simulate_responses",
     "summed_score_table",
     "sx2",

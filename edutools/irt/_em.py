@@ -22,7 +22,7 @@ from edutools.irt._estep import estep, log_probabilities
 from edutools.irt._models import ModelSpec
 from edutools.irt._quadrature import Quadrature
 
-__all__ = ["EMResult", "run_em"]
+__all__ = ["EMResult", "run_em", "squarem"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,21 @@ def run_em(
     last point an E-step was taken (equal to the log-likelihood without priors).
     """
     F = _em_map(data, spec, quad, dtype)
+    return squarem(F, phi0, max_iter=max_iter, tol=tol, accelerate=accelerate)
+
+
+def squarem(
+    F: Callable[[np.ndarray], tuple[np.ndarray, float]],
+    phi0: np.ndarray,
+    *,
+    max_iter: int = 2000,
+    tol: float = 1e-6,
+    accelerate: bool = True,
+) -> EMResult:
+    """SQUAREM over any EM map ``F(phi) -> (next phi, log-posterior at phi)``.
+
+    ``max_iter`` counts calls of ``F`` (E-steps).
+    """
     phi = np.asarray(phi0, dtype=float).copy()
     step_max = 1.0
     n_iter = 0

@@ -18,7 +18,15 @@ import numpy as np
 
 from edutools.irt._data import ResponseData
 
-__all__ = ["Chunk", "EStep", "chunk_size", "estep", "iter_posterior", "log_probabilities"]
+__all__ = [
+    "Chunk",
+    "EStep",
+    "chunk_size",
+    "estep",
+    "iter_posterior",
+    "log_probabilities",
+    "posterior_chunks",
+]
 
 # Working set of one chunk: the float copy of the design rows and the posterior block.
 _CHUNK_BYTES = 24 * 2**20
@@ -97,14 +105,31 @@ def iter_posterior(
         Process only these patterns (in this order).
     """
     W, bias = _weights_matrix(log_p1, log_p0, log_prior, data.has_missing)
+    yield from posterior_chunks(data.design, data.counts, W, bias, dtype=dtype, rows=rows)
+
+
+def posterior_chunks(
+    design: np.ndarray,
+    counts: np.ndarray,
+    W: np.ndarray,
+    bias: np.ndarray,
+    *,
+    dtype: type[np.floating] = np.float64,
+    rows: np.ndarray | None = None,
+) -> Iterator[Chunk]:
+    """The posterior of patterns whose log-likelihood at node q is ``design @ W + bias``.
+
+    Any model whose pattern log-likelihood is linear in 0/1 indicators (the dichotomous
+    models, and the polytomous ones through category indicators) shares this loop.
+    """
     Wd = W.astype(dtype, copy=False)
     biasd = bias.astype(dtype, copy=False)
     floor = dtype(-40.0 if np.dtype(dtype).itemsize < 8 else -80.0)
-    n = data.n_patterns if rows is None else rows.size
-    step = chunk_size(data.design.shape[1], W.shape[1], np.dtype(dtype).itemsize)
+    n = design.shape[0] if rows is None else rows.size
+    step = chunk_size(design.shape[1], W.shape[1], np.dtype(dtype).itemsize)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        block = data.design[start:stop] if rows is None else data.design[rows[start:stop]]
+        block = design[start:stop] if rows is None else design[rows[start:stop]]
         Z = block.astype(dtype)
         L = Z @ Wd
         L += biasd
@@ -117,9 +142,9 @@ def iter_posterior(
         np.exp(L, out=L)
         total = L.sum(axis=1)
         L /= total[:, None]
-        counts = data.counts[start:stop] if rows is None else data.counts[rows[start:stop]]
+        w = counts[start:stop] if rows is None else counts[rows[start:stop]]
         loglik = top.astype(np.float64) + np.log(total.astype(np.float64))
-        yield Chunk(start, stop, Z, L, counts, loglik)
+        yield Chunk(start, stop, Z, L, w, loglik)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from scipy import stats
 
 from edutools._blas import blas_threads_for
 from edutools.errors import CalibrationError
+from edutools.irt._base import EstimatorMixin
 from edutools.irt._data import CalibrationWarning, ResponseData, prepare_responses
 from edutools.irt._em import run_em
 from edutools.irt._fitting import item_rest_stats, maximise, subsample
@@ -44,7 +45,7 @@ _ONE_THREAD_BELOW = 4_000_000
 _START_SUBSAMPLE = 20_000
 
 
-class _MML:
+class _MML(EstimatorMixin):
     """Shared fitting code; subclasses fix the model."""
 
     model: ClassVar[ModelName]
@@ -65,26 +66,6 @@ class _MML:
         self.tol = tol
         self.precision = precision
         self.compute_se = compute_se
-
-    # -------------------------------------------------------------- sklearn protocol
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Hyper-parameters, as scikit-learn's ``get_params``."""
-        names = [n for n in vars(self) if not n.endswith("_")]
-        return {n: getattr(self, n) for n in names}
-
-    def set_params(self, **params: Any) -> _MML:
-        """Set hyper-parameters, as scikit-learn's ``set_params``."""
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise CalibrationError(
-                    f"unknown parameter {k!r}; valid: {', '.join(self.get_params())}"
-                )
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def _spec(self, n_items: int) -> ModelSpec:
         return ModelSpec(self.model, n_items)
@@ -410,20 +391,60 @@ class ThreePL(_MML):
 
 
 _MODELS: dict[str, type[_MML]] = {"rasch": Rasch, "1pl": OnePL, "2pl": TwoPL, "3pl": ThreePL}
+MODEL_NAMES = ("rasch", "1pl", "2pl", "3pl", "pcm", "gpcm", "grm", "rsm")
+CML_MODELS = ("rasch", "pcm", "rsm")
 
 
-def calibrate(data: Any, model: str = "2pl", **kwargs: Any) -> Calibration:
-    """Fit ``model`` ("rasch", "1pl", "2pl" or "3pl") to ``data`` and return the Calibration.
+def calibrate(data: Any, model: str = "2pl", method: str = "mml", **kwargs: Any) -> Any:
+    """Fit ``model`` to ``data`` by ``method`` and return its calibration.
+
+    Parameters
+    ----------
+    data : DataFrame or array
+        Persons × items: 0/1 for the dichotomous models, scores 0..K_j for the polytomous
+        ones (NaN = missing).
+    model : str
+        rasch, 1pl, 2pl, 3pl (:class:`Calibration`) or pcm, gpcm, grm, rsm
+        (:class:`~edutools.irt.result_poly.PolyCalibration`), in any case.
+    method : {"mml", "cml"}
+        Marginal ML, or conditional ML for the Rasch-family models rasch, pcm and rsm.
+    **kwargs
+        Hyper-parameters of the estimator.
 
     Example
     -------
-    >>> cal = calibrate(X, "2pl")  # doctest: +SKIP
-    >>> cal.summary()  # doctest: +SKIP
+    >>> cal = calibrate(X, "2PL")  # doctest: +SKIP
+    >>> calibrate(X, "pcm", method="cml").summary()  # doctest: +SKIP
     """
-    if model not in _MODELS:
-        raise CalibrationError(f"unknown model {model!r}; expected one of {', '.join(_MODELS)}")
-    est = _MODELS[model](**kwargs).fit(data)
-    return est.calibration_
+    name = str(model).strip().lower()
+    how = str(method).strip().lower()
+    if name not in MODEL_NAMES:
+        raise CalibrationError(
+            f"unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)} (any case)"
+        )
+    if how not in ("mml", "cml"):
+        raise CalibrationError(f"unknown method {method!r}; expected 'mml' or 'cml'")
+    if how == "cml":
+        if name not in CML_MODELS:
+            raise CalibrationError(
+                f"conditional ML needs a Rasch-family model (rasch, pcm or rsm), not {name}; "
+                "use --method mml for it"
+            )
+        from edutools.irt import cml
+
+        cml_est = {"rasch": cml.RaschCML, "pcm": cml.PCMCML, "rsm": cml.RSMCML}[name]
+        return cml_est(**kwargs).fit(data).calibration_
+    if name in _MODELS:
+        return _MODELS[name](**kwargs).fit(data).calibration_
+    from edutools.irt import polytomous
+
+    poly_est = {
+        "pcm": polytomous.PCM,
+        "gpcm": polytomous.GPCM,
+        "grm": polytomous.GRM,
+        "rsm": polytomous.RSM,
+    }[name]
+    return poly_est(**kwargs).fit(data).calibration_
 
 
 _NESTING = {"rasch": 0, "1pl": 1, "2pl": 2, "3pl": 3}

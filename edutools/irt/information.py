@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from edutools.irt.result import Calibration
+from edutools.irt.result_poly import PolyCalibration
 
 __all__ = ["information_curve", "item_information"]
 
@@ -26,12 +27,14 @@ def _grid(theta: Any) -> np.ndarray:
     return np.atleast_1d(np.asarray(theta, dtype=float))
 
 
-def item_information(calibration: Calibration, theta: Any = None) -> pd.DataFrame:
+def item_information(calibration: Calibration | PolyCalibration, theta: Any = None) -> pd.DataFrame:
     """Information of every item at each θ (rows θ, columns items).
 
     Parameters
     ----------
-    calibration : Calibration
+    calibration : Calibration or PolyCalibration
+        A polytomous calibration uses its own information functions
+        (:meth:`~edutools.irt.result_poly.PolyCalibration.item_information`).
     theta : array-like, optional
         Where to evaluate; 161 points on [-4, 4] by default.
 
@@ -46,6 +49,12 @@ def item_information(calibration: Calibration, theta: Any = None) -> pd.DataFram
     0.25
     """
     th = _grid(theta)
+    if isinstance(calibration, PolyCalibration):
+        return pd.DataFrame(
+            calibration.item_information(th),
+            index=pd.Index(th, name="theta"),
+            columns=list(calibration.items),
+        )
     P = calibration.probability(th)
     c = calibration.guessing[None, :]
     a = calibration.a[None, :]
@@ -53,7 +62,9 @@ def item_information(calibration: Calibration, theta: Any = None) -> pd.DataFram
     return pd.DataFrame(info, index=pd.Index(th, name="theta"), columns=list(calibration.items))
 
 
-def information_curve(calibration: Calibration, theta: Any = None) -> pd.DataFrame:
+def information_curve(
+    calibration: Calibration | PolyCalibration, theta: Any = None
+) -> pd.DataFrame:
     """The test information function and the standard error 1 / sqrt(I(θ)) at each θ.
 
     (Named so that pytest never mistakes it for a test.)

@@ -21,10 +21,11 @@ from edutools.irt._data import prepare_responses
 from edutools.irt._estep import iter_posterior, log_probabilities
 from edutools.irt._summed import score_distribution
 from edutools.irt.result import Calibration
+from edutools.irt.result_poly import PolyCalibration
 
 __all__ = ["align_responses", "score", "summed_score_table"]
 
-Method = Literal["eap", "map", "ml"]
+Method = Literal["eap", "map", "ml", "wle"]
 _BOUND = 30.0  # |θ| beyond this is reported as ±inf for ML
 _ROWS = 50_000
 
@@ -84,15 +85,19 @@ def _newton(
     return th, info + (1.0 if prior else 0.0)
 
 
-def score(calibration: Calibration, data: Any, method: Method = "eap") -> pd.DataFrame:
+def score(
+    calibration: Calibration | PolyCalibration, data: Any, method: Method = "eap"
+) -> pd.DataFrame:
     """Ability estimates θ̂ and standard errors for every person in ``data``.
 
     Parameters
     ----------
-    calibration : Calibration
-        Item parameters (from a fitted estimator's ``calibration_``).
+    calibration : Calibration or PolyCalibration
+        Item parameters (from a fitted estimator's ``calibration_``); a polytomous one is
+        scored by :meth:`PolyCalibration.score <edutools.irt.result_poly.PolyCalibration.score>`,
+        which also offers ``"wle"``.
     data : DataFrame or array
-        Persons × items, 0/1, NaN = missing.
+        Persons × items, 0/1 (or 0..K_j), NaN = missing.
     method : {"eap", "map", "ml"}
         See the module docstring for the formulas.
 
@@ -107,6 +112,8 @@ def score(calibration: Calibration, data: Any, method: Method = "eap") -> pd.Dat
     >>> m = TwoPL().fit(X)  # doctest: +SKIP
     >>> score(m.calibration_, X, "eap").head()  # doctest: +SKIP
     """
+    if isinstance(calibration, PolyCalibration):
+        return calibration.score(data, method)
     if method not in ("eap", "map", "ml"):
         raise DataError(f"unknown scoring method {method!r}; expected 'eap', 'map' or 'ml'")
     frame = align_responses(calibration, data)
