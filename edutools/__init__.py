@@ -54,7 +54,22 @@ if TYPE_CHECKING:
         write_item_bank,
         write_responses,
     )
-    from edutools.irt import Calibration, OnePL, Rasch, ThreePL, TwoPL, calibrate
+    from edutools.irt import (
+        GPCM,
+        GRM,
+        PCM,
+        PCMCML,
+        RSM,
+        RSMCML,
+        Calibration,
+        OnePL,
+        PolyCalibration,
+        Rasch,
+        RaschCML,
+        ThreePL,
+        TwoPL,
+        calibrate,
+    )
     from edutools.store import Store
     from edutools.survey import load_study
 
@@ -81,7 +96,22 @@ _LAZY: dict[str, tuple[str, str]] = {
     "export_bank": ("edutools.export", "write"),
     **{
         n: ("edutools.irt", n)
-        for n in ("Calibration", "OnePL", "Rasch", "ThreePL", "TwoPL", "calibrate")
+        for n in (
+            "Calibration",
+            "GPCM",
+            "GRM",
+            "OnePL",
+            "PCM",
+            "PCMCML",
+            "PolyCalibration",
+            "RSM",
+            "RSMCML",
+            "Rasch",
+            "RaschCML",
+            "ThreePL",
+            "TwoPL",
+            "calibrate",
+        )
     },
     "fit_glmer": ("edutools.glmm", "fit_glmer"),
     "load_study": ("edutools.survey", "load_study"),
@@ -101,6 +131,12 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "GPCM",
+    "GRM",
+    "PCM",
+    "PCMCML",
+    "RSM",
+    "RSMCML",
     "Assertion",
     "Calibration",
     "CalibrationError",
@@ -116,10 +152,12 @@ __all__ = [
     "ItemBank",
     "OnePL",
     "Option",
+    "PolyCalibration",
     "Provenance",
     "Question",
     "QuestionProgress",
     "Rasch",
+    "RaschCML",
     "Settings",
     "Store",
     "StudentAnswer",
