@@ -20,7 +20,7 @@ from edutools.app import auth, resources
 
 PARTICIPANT_PARAM = "study"
 _PAGES: tuple[str, ...] = (
-    "course", "generate", "review", "export", "calibrate", "compare", "downloads",
+    "course", "generate", "review", "export", "calibrate", "compare", "assemble", "downloads",
     "study_admin", "participant",
 )  # fmt: skip
 
@@ -81,6 +81,7 @@ def main() -> None:
         "Researcher": [
             _staff("calibrate", "Calibrate", ":material/insights:"),
             _staff("compare", "Compare", ":material/compare_arrows:"),
+            _staff("assemble", "Assemble", ":material/checklist:"),
             _staff("downloads", "Downloads", ":material/folder_zip:"),
         ],
         "Study": [

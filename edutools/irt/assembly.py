@@ -868,7 +868,7 @@ def information_chart(assembly: Assembly) -> Any:
     left = panel("information", alt.Y("information:Q", title="Test information"))
     right = panel(
         "se",
-        alt.Y("se:Q", title="Standard error of θ", scale=alt.Scale(domain=[0, 2], clamp=True)),
+        alt.Y("se:Q", title="Standard error of θ", scale=alt.Scale(domain=[0, 2])),
     )
     n_forms = len(assembly.forms)
     forms = "One form" if n_forms == 1 else f"{n_forms} forms"

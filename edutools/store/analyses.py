@@ -268,6 +268,14 @@ class AnalysisRepo(_Repo):
         key = analysis_key(kind, inputs, settings, parent_id)
         return self._one(analyses.c.analysis_key == key)
 
+    def analysis_info(self, analysis_id: int) -> AnalysisInfo | None:
+        """A stored analysis by id without its result (cheap), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(*_INFO_COLUMNS).where(analyses.c.id == analysis_id)
+            ).first()
+        return None if row is None else AnalysisInfo(*row)
+
     def get_analysis(self, analysis_id: int) -> SavedAnalysis | None:
         """A stored analysis by id, or None."""
         return self._one(analyses.c.id == analysis_id)

@@ -1,4 +1,8 @@
-"""AppTests of the Calibrate, Compare and Downloads pages."""
+"""AppTests of the Calibrate, Compare, Assemble and Downloads pages.
+
+Analyses are stored, so a new session (a reload) shows the last one; the store is the test's
+private SQLite database (EDUTOOLS_DATA_DIR is a fresh folder per test).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,18 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from edutools import io
-from edutools.app import research
+from edutools.app import research, saved
 from edutools.generate import run
+from edutools.irt import simulate_items, simulate_responses
 from edutools.settings import Settings
+from edutools.store import Store
 
 DATA = Path(__file__).parents[1] / "data"
 LSAT7_A = [0.988, 1.081, 1.706, 0.7651, 0.7358]  # mirt's published 2PL slopes (DESIGN.md)
 
 
-def _calibrate(at: AppTest) -> AppTest:
-    next(b for b in at.button if b.label == "Calibrate").click()
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
     return at.run()
 
 
@@ -28,18 +34,65 @@ def _charts(at: AppTest) -> list[object]:
     return list(at.get("vega_lite_chart"))
 
 
-def test_calibrate_the_example_course_responses(app: Callable[..., AppTest]) -> None:
+def _heading(at: AppTest) -> str:
+    """The first subheading as the reader sees it (markdown escapes removed)."""
+    return at.subheader[0].value.replace("\\", "")
+
+
+def _store() -> Store:
+    return Store.from_settings(Settings.from_env())
+
+
+def _no_none_shown(at: AppTest) -> None:
+    """Every table shows gaps with a placeholder and has no column without any value."""
+    for frame in at.dataframe:
+        assert frame.proto.placeholder == "–"
+        assert not frame.value.isna().all().any(), list(frame.value.columns)
+
+
+@pytest.fixture(scope="module")
+def report() -> research.CalibrationReport:
+    return research.run_calibration(research.example_data(), "2pl")
+
+
+@pytest.fixture
+def stored(report: research.CalibrationReport) -> int:
+    """The example calibration saved in this test's database; its id."""
+    store = _store()
+    analysis_id = saved.save_calibration(store, report, "2pl")
+    store.close()
+    return analysis_id
+
+
+def test_calibrate_the_example_and_reload(app: Callable[..., AppTest]) -> None:
     at = app(page="calibrate").run()
     at.radio[0].set_value("Example course").run()
-    at = _calibrate(at)
+    at = _click(at, "Calibrate")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Persons"], metrics["Items"]) == ("600", "68")
     params = at.dataframe[0].value
     assert {"a", "se_a", "b", "se_b", "p", "source"} <= set(params.columns)
+    assert "c" not in params.columns  # a 2PL has no c: the column is left out, and named
+    assert any("do not define them: c, se_c" in c.value for c in at.caption)
     assert len(at.dataframe) == 3  # parameters, fit, classical (no option choices)
-    assert "selected options" in at.info[-1].value
+    _no_none_shown(at)
+    texts = " ".join(i.value for i in at.info)
+    assert "needs the selected options" in texts  # the Distractors tab says what it needs
+    assert "have no such column" in texts  # the DIF tab too
+    template = next(b for b in at.get("download_button") if "Template" in b.proto.label)
+    assert template.proto.label == "Template for these items (CSV)"
     assert len(_charts(at)) == 3  # ICC, information, Wright map
+    assert [a.title for a in _store().list_analyses()] == [
+        "2PL on example course responses (simulated)"
+    ]
+    # A new session (a page reload) shows the stored calibration without calibrating again.
+    again = app(page="calibrate").run()
+    assert not again.exception
+    assert _heading(again) == "2PL on example course responses (simulated)"
+    assert {m.label: m.value for m in again.metric}["Items"] == "68"
+    pd.testing.assert_frame_equal(again.dataframe[0].value, at.dataframe[0].value)
+    assert len(_charts(again)) == 3
 
 
 def test_calibrate_an_upload_matches_mirt(app: Callable[..., AppTest]) -> None:
@@ -48,7 +101,7 @@ def test_calibrate_an_upload_matches_mirt(app: Callable[..., AppTest]) -> None:
         ("lsat7.csv", (DATA / "lsat7.csv").read_bytes(), "text/csv")
     )
     at.run()
-    at = _calibrate(at)
+    at = _click(at, "Calibrate")
     assert not at.exception
     a = at.dataframe[0].value["a"].to_numpy()
     np.testing.assert_allclose(a, LSAT7_A, atol=0.005)
@@ -68,6 +121,12 @@ def test_calibrate_an_upload_matches_mirt(app: Callable[..., AppTest]) -> None:
             b"Q1,Q2\nA,B\nC,A\n",
             "need an item bank (.json) as metadata",
             id="letters-without-bank",
+        ),
+        pytest.param(
+            "r.csv",
+            b"person,region,Q1,Q2\n1,north,1,0\n2,south,0,1\n",
+            "goes under 'Person columns'",
+            id="person-column-not-chosen",
         ),
     ],
 )
@@ -108,7 +167,7 @@ def test_selected_options_give_a_distractor_analysis(
     at.file_uploader(key="responses_upload").set_value(("choices.csv", choices, "text/csv"))
     at.file_uploader(key="metadata_upload").set_value(("bank.json", bank, "application/json"))
     at.run()
-    at = _calibrate(at)
+    at = _click(at, "Calibrate")
     assert not at.exception
     assert not at.error, at.error[0].value
     distractors = at.dataframe[3].value
@@ -116,19 +175,68 @@ def test_selected_options_give_a_distractor_analysis(
         distractors.columns
     )
     assert distractors.groupby("item")["is_key"].sum().eq(1).all()
+    # Reopened in a new session, the option choices and keys come back from the store.
+    again = app(page="calibrate").run()
+    pd.testing.assert_frame_equal(again.dataframe[3].value, distractors)
 
 
-@pytest.fixture
-def report() -> research.CalibrationReport:
-    return research.run_calibration(research.example_data(), "2pl")
+def _dif_responses() -> bytes:
+    """1200 persons, 8 items; item3 is 0.9 logits harder for the focal group (F)."""
+    items = simulate_items(8, "2pl", seed=5, prefix="item")
+    n = 1200
+    gender = np.where(np.arange(n) % 2 == 0, "F", "M")
+    theta = np.random.default_rng(6).normal(size=n)
+    ref = simulate_responses(items, n, seed=7, theta=theta).responses
+    shifted = items.copy()
+    shifted.loc[shifted["item"] == "item3", "d"] -= (
+        0.9 * shifted.loc[shifted["item"] == "item3", "a"]
+    )
+    foc = simulate_responses(shifted, n, seed=7, theta=theta).responses
+    X = np.where((gender == "F")[:, None], foc.to_numpy(), ref.to_numpy())
+    frame = pd.DataFrame(X.astype(int), columns=list(items["item"]))
+    frame.insert(0, "gender", gender)
+    frame.insert(0, "person", [f"p{i:04d}" for i in range(n)])
+    return frame.to_csv(index=False).encode()
 
 
-def test_compare_by_key_polarity(
-    app: Callable[..., AppTest], report: research.CalibrationReport
-) -> None:
-    at = app(page="compare")
-    at.session_state["research_report"] = report
+def test_dif_by_a_person_column(app: Callable[..., AppTest]) -> None:
+    at = app(page="calibrate").run()
+    at.file_uploader(key="responses_upload").set_value(("dif.csv", _dif_responses(), "text/csv"))
     at.run()
+    assert at.multiselect(key="person_columns").value == ["gender"]  # recognised by its name
+    at = _click(at, "Calibrate")
+    assert not at.exception
+    assert not at.error, at.error[0].value
+    assert {m.label: m.value for m in at.metric}["Items"] == "8"
+    at.selectbox(key="dif_ref_gender").set_value("M").run()
+    dif = at.dataframe[-1].value
+    assert list(dif["item"]) == [f"item{j}" for j in range(1, 9)]
+    flagged = dif.set_index("item")["ets_class"]
+    assert flagged["item3"] in ("B", "C")
+    assert dif.set_index("item").loc["item3", "delta_mh"] < -1  # harder for the focal group
+    assert (flagged.drop("item3") == "A").sum() >= 6
+    assert len(_charts(at)) == 4  # the DIF chart and the three calibration charts
+    _no_none_shown(at)
+    stored = _store().list_analyses("dif")
+    assert [a.title for a in stored] == [  # the default reference first, then the chosen one
+        "DIF by gender: M vs the others",
+        "DIF by gender: F vs the others",
+    ]
+
+
+def test_dif_needs_complete_responses(report: research.CalibrationReport) -> None:
+    groups = pd.DataFrame(
+        {"class": np.where(np.arange(600) % 2 == 0, "a", "b")}, index=report.data.scored.index
+    )
+    data = research.ResponseData("x", report.data.scored, groups=groups)
+    with_groups = research.CalibrationReport(**{**report.__dict__, "data": data})
+    with pytest.raises(Exception, match="needs persons who answered every item; 0 of 600 did"):
+        research.run_dif(with_groups, "class", "a")
+
+
+def test_compare_by_key_polarity_and_reload(app: Callable[..., AppTest], stored: int) -> None:
+    at = app(page="compare").run()
+    assert not at.exception
     assert at.selectbox[0].options == ["source", "form", "key_polarity"]
     at.selectbox[0].set_value("key_polarity").run()
     table = at.dataframe[0].value
@@ -136,26 +244,87 @@ def test_compare_by_key_polarity(
     assert {"kruskal_p", "p_holm", "cliffs_delta", "tost_p"} <= set(table.columns)
     assert set(table["group_1"]) | set(table["group_2"]) == {"correct", "foil", "select_all"}
     assert len(_charts(at)) == 1
+    _no_none_shown(at)
+    again = app(page="compare").run()  # a reload: the last comparison is selected again
+    assert again.selectbox[0].value == "key_polarity"
+    pd.testing.assert_frame_equal(again.dataframe[0].value, table)
+    assert [a.title for a in _store().list_analyses("comparison", parent_id=stored)] == [
+        "by key_polarity",
+        "by source",
+    ]
 
 
-def test_compare_and_downloads_need_a_calibration(app: Callable[..., AppTest]) -> None:
+def test_pages_without_a_calibration(app: Callable[..., AppTest]) -> None:
     assert "Calibrate responses first" in app(page="compare").run().info[-1].value
     assert "calibrate responses first" in app(page="downloads").run().info[-1].value
+    assert "Calibrate responses first" in app(page="assemble").run().info[-1].value
 
 
-def test_downloads_offer_every_table_and_chart(
-    app: Callable[..., AppTest], report: research.CalibrationReport
+def test_assemble_a_form_and_reload(
+    app: Callable[..., AppTest], stored: int, report: research.CalibrationReport
 ) -> None:
-    at = app(page="downloads")
-    at.session_state["research_report"] = report
-    at.session_state["research_comparisons"] = {
-        "source": research.compare(report, "source", n_boot=50)
-    }
-    at.run()
+    at = app(page="assemble").run()
+    assert not at.exception
+    at = _click(at, "Assemble")
+    assert not at.exception
+    assert not at.error, at.error[0].value
+    metrics = {m.label: float(m.value) for m in at.metric}
+    form_info = metrics["Form 1: information"]
+    assert form_info >= metrics["Best of 1000 random forms"]
+    items = at.dataframe[0].value
+    assert len(items) == 20
+    assert items.groupby("concept").size().between(1, 3).all()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Form 1 item bank (.json)", "Moodle XML", "QTI zip (Canvas)", "GIFT", "CSV"]
+    assert len(_charts(at)) == 1
+    again = app(page="assemble").run()
+    assert {m.label: float(m.value) for m in again.metric}["Form 1: information"] == form_info
+    pd.testing.assert_frame_equal(again.dataframe[0].value, items)
+    # Constraints no form can meet: one line that says what to relax.
+    again.number_input[0].set_value(20).run()
+    again.number_input[3].set_value(3).run()  # at least 3 of each of 10 concepts
+    again = _click(again, "Assemble")
+    assert "lower the per-concept minimum or raise the number of items" in again.error[0].value
+    runs = saved.saved_assemblies(_store(), stored)
+    assert len(runs) == 1
+
+
+def test_downloads_regenerate_every_file(
+    app: Callable[..., AppTest], stored: int, report: research.CalibrationReport
+) -> None:
+    from edutools.irt.assembly import Spec
+
+    store = _store()
+    saved.comparison(store, stored, report, "source", n_boot=50)
+    spec = Spec(n_items=10, per_concept=(0, 2))
+    n = saved.run_assembly(store, stored, report, spec, n_random=0).id
+    store.close()
+    at = app(page="downloads").run()
+    assert not at.exception
     labels = sorted(b.label for b in at.download_button)
-    assert labels == sorted([
+    expected = [
         "parameters.csv", "item_fit.csv", "ctt.csv", "abilities.csv", "comparison_by_source.csv",
         "icc.png", "information.png", "wright_map.png", "groups_by_source.png",
-    ])  # fmt: skip
+        *[f"assembly{n}_form1{s}" for s in (".json", ".gift", ".xml", ".zip", ".csv")],
+        f"assembly{n}_information.png",
+    ]  # fmt: skip
+    assert labels == sorted(expected)
     png = research.chart_png(report.charts["wright_map"])
     assert png.startswith(b"\x89PNG")
+
+
+def test_reopen_an_older_calibration(app: Callable[..., AppTest], stored: int) -> None:
+    at = app(page="calibrate").run()
+    at.file_uploader(key="responses_upload").set_value(
+        ("lsat7.csv", (DATA / "lsat7.csv").read_bytes(), "text/csv")
+    )
+    at.run()
+    at = _click(at, "Calibrate")
+    assert _heading(at) == "2PL on lsat7.csv"
+    picker = at.selectbox(key="saved_pick")
+    assert len(picker.options) == 2
+    picker.set_value(stored).run()
+    at = _click(at, "Open")
+    assert _heading(at) == "2PL on example course responses (simulated)"
+    again = app(page="calibrate").run()  # the reopened one is now the last
+    assert _heading(again) == "2PL on example course responses (simulated)"

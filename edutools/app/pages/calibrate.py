@@ -1,16 +1,20 @@
-"""Calibrate page: responses in (wide, long or selected options), model out with SEs, fit, charts."""
+"""Calibrate page: responses in (wide, long or selected options), model out with SEs, fit, DIF, charts.
+
+Every calibration is saved; a reload shows the last one again and older ones can be reopened.
+"""
 
 from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
-from edutools.app import research
+from edutools.app import research, research_state, resources, saved
 from edutools.app.widgets import error, md_escape
 from edutools.errors import EdutoolsError
 
-REPORT = "research_report"
+_PERSON_HINTS = ("group", "gender", "sex", "class", "school", "country", "language", "cohort")
 
 
 def _inputs() -> research.ResponseData | None:
@@ -40,11 +44,21 @@ def _inputs() -> research.ResponseData | None:
     )
     if responses is None:
         return None
+    columns = research.upload_columns(responses.name, responses.getvalue())
+    person_columns = st.multiselect(
+        "Person columns (not items)",
+        columns[1:],
+        default=[c for c in columns[1:] if c.lower() in _PERSON_HINTS],
+        key="person_columns",
+        help="Columns that describe persons, such as gender or class: they are not scored, "
+        "and the DIF tab compares items between their groups.",
+    )
     try:
         return research.read_response_data(
             responses.name,
             responses.getvalue(),
             metadata=(meta.name, meta.getvalue()) if meta is not None else None,
+            person_columns=person_columns,
         )
     except EdutoolsError as exc:
         error(exc)
@@ -56,7 +70,82 @@ def _num(x: float) -> str:
     return f"{x:.0f}" if abs(x) >= 1000 else f"{x:.2f}"
 
 
-def _show(report: research.CalibrationReport) -> None:
+def table(frame: pd.DataFrame) -> None:
+    """A table without "None": empty columns left out (and named), gaps shown as "–"."""
+    shown, dropped = research.display_table(frame)
+    numbers = {
+        str(c): st.column_config.NumberColumn(format="%.3f")
+        for c in shown.columns
+        if pd.api.types.is_float_dtype(shown[c])
+    }
+    st.dataframe(shown, hide_index=True, placeholder="–", column_config=numbers)
+    if dropped:
+        st.caption(f"Not shown, as these data do not define them: {', '.join(dropped)}.")
+
+
+def _distractors(report: research.CalibrationReport) -> None:
+    if report.distractors is not None:
+        table(report.distractors)
+        return
+    st.info(
+        "These responses are scored 0/1, so which wrong option each person chose is not known. "
+        "The distractor analysis needs the selected options: upload a CSV with one column per "
+        "item holding the option letter each person chose (A, B, ... in the item bank's "
+        "order; blank = not answered), with the item bank (.json) as metadata. Its keys score "
+        "the choices, and this tab then shows every option's share, point-biserial and "
+        "whether it functions."
+    )
+    st.download_button(
+        "Template for these items (CSV)",
+        data=research.choices_template(report),
+        file_name="selected_options_template.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="choices_template",
+    )
+
+
+def _dif(info_id: int, report: research.CalibrationReport) -> None:
+    columns = research.person_groupings(report)
+    if not columns:
+        st.info(
+            "Differential item functioning compares how an item works for two groups of "
+            "persons of equal ability (Mantel–Haenszel, matched on the total score). Upload "
+            "responses with a column that describes persons, such as gender or class, and "
+            "choose it under 'Person columns'. These data have no such column."
+        )
+        return
+    groups = report.data.groups
+    assert groups is not None
+    c = st.columns(3)
+    column = c[0].selectbox("Person column", columns, key="dif_column")
+    values = sorted(str(v) for v in groups[column].dropna().unique())
+    reference = c[1].selectbox("Reference group", values, key=f"dif_ref_{column}")
+    others = ["all others", *[v for v in values if v != reference]]
+    focal = c[2].selectbox("Focal group", others, key=f"dif_focal_{column}")
+    if column is None or reference is None:
+        return
+    try:
+        result = saved.dif(
+            resources.store(),
+            info_id,
+            report,
+            str(column),
+            str(reference),
+            None if focal == "all others" else str(focal),
+        )
+    except EdutoolsError as exc:
+        error(exc)
+        return
+    st.caption(
+        "ETS classes: A negligible (|Δ| < 1 or not significant), B moderate, C large "
+        "(|Δ| ≥ 1.5 and significantly above 1). Positive Δ favours the focal group."
+    )
+    table(result)
+    st.altair_chart(research.dif_chart(result, title=f"DIF by {column}"))
+
+
+def _show(info_id: int, report: research.CalibrationReport) -> None:
     cal = report.calibration
     st.subheader(f"{cal.model.upper()} on {md_escape(report.data.name)}")
     c = st.columns(6)
@@ -74,23 +163,19 @@ def _show(report: research.CalibrationReport) -> None:
         st.warning(md_escape(warning))
     for note in report.notes:
         st.caption(md_escape(note))
-    tabs = st.tabs(["Parameters", "Item fit", "Classical", "Distractors", "Charts"])
+    tabs = st.tabs(["Parameters", "Item fit", "Classical", "Distractors", "DIF", "Charts"])
     with tabs[0]:
         st.caption("mirt's convention: P = c + (1 − c) / (1 + exp(−(aθ + d))), b = −d/a.")
-        st.dataframe(report.parameters, hide_index=True)
+        table(report.parameters)
     with tabs[1]:
-        st.dataframe(report.fit, hide_index=True)
+        table(report.fit)
     with tabs[2]:
-        st.dataframe(report.ctt, hide_index=True)
+        table(report.ctt)
     with tabs[3]:
-        if report.distractors is None:
-            st.info(
-                "Upload the selected options (A, B, ...) with the item bank as metadata to "
-                "see the choice shares and point-biserials of every option."
-            )
-        else:
-            st.dataframe(report.distractors, hide_index=True)
+        _distractors(report)
     with tabs[4]:
+        _dif(info_id, report)
+    with tabs[5]:
         for chart in report.charts.values():
             st.altair_chart(chart)
 
@@ -103,9 +188,17 @@ def render() -> None:
     if st.button("Calibrate", type="primary", disabled=data is None) and data is not None:
         with st.spinner("Fitting ..."):
             try:
-                st.session_state[REPORT] = research.run_calibration(data, str(model))
+                report = research.run_calibration(data, str(model))
+                analysis_id = saved.save_calibration(resources.store(), report, str(model))
             except EdutoolsError as exc:
                 error(exc)
-    report = st.session_state.get(REPORT)
-    if report is not None:
-        _show(report)
+            else:
+                research_state.remember(analysis_id, report)
+    try:
+        current = research_state.current_calibration()
+    except EdutoolsError as exc:
+        error(exc)
+        return
+    research_state.saved_picker(current[0] if current else None)
+    if current is not None:
+        _show(current[0].id, current[1])
