@@ -26,6 +26,7 @@ Variables:
 ``EDUTOOLS_TIMEOUT``            seconds per LLM request (default 60)
 ``EDUTOOLS_MAX_RETRIES``        retries on 429/5xx/timeouts (default 5)
 ``EDUTOOLS_CACHE``              ``1`` (default) to cache LLM calls on disk, ``0`` to disable
+``EDUTOOLS_BATCH_POLL_SECONDS`` ``generate --batch``: seconds between looks at a batch (default 30)
 ``EDUTOOLS_APP_PASSWORD_HASH``  app login: ``pbkdf2_sha256$iterations$salt$base64(hash)`` (Django's format; ``edutools app hash-password`` makes one)
 ==============================  =============================================================
 """
@@ -155,6 +156,7 @@ class Settings:
     timeout: float = 60.0
     max_retries: int = 5
     cache: bool = True
+    batch_poll_seconds: float = 30.0
     app_password_hash: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -199,6 +201,7 @@ class Settings:
             timeout=_float(env, "EDUTOOLS_TIMEOUT", 60.0),
             max_retries=_int(env, "EDUTOOLS_MAX_RETRIES", 5),
             cache=(env.get("EDUTOOLS_CACHE", "1").strip().lower() not in ("0", "false", "no")),
+            batch_poll_seconds=_float(env, "EDUTOOLS_BATCH_POLL_SECONDS", 30.0),
             app_password_hash=env.get("EDUTOOLS_APP_PASSWORD_HASH") or None,
         )
         return settings.with_(**overrides) if overrides else settings

@@ -72,6 +72,8 @@ def run(
     token_budget: int = 6000,
     cancel: threading.Event | None = None,
     retry: RetryPolicy | None = None,
+    batch: bool = False,
+    on_batch: Callable[[str], None] | None = None,
 ) -> ItemBank:
     """Generate an item bank for ``course`` with one engine, resuming a stored run.
 
@@ -109,6 +111,12 @@ def run(
         flight are dropped, and the bank of what is done is returned.
     retry : RetryPolicy, optional
         Backoff for 429/5xx/timeouts (default from ``settings.max_retries``).
+    batch : bool
+        LLM engines: send each stage's requests for every question as one batch through
+        OpenAI's Batch API (half the price; see :mod:`edutools.llm.batch`). A run stopped
+        mid-batch picks its batches up again when started again.
+    on_batch : callable, optional
+        ``on_batch(line)`` for each batch submitted, picked up again or finished.
 
     Returns
     -------
@@ -146,10 +154,11 @@ def run(
     db = Store.from_settings(settings) if store is None else store
     options = {"k": k, "mix": mix, "seed": seed, "max_items": max_items}
     llm_options = {"self_check": self_check, "token_budget": token_budget}
+    client_options = {"model": model, "retry": retry, "batch": batch, "batch_notify": on_batch}
     try:
         return run_async(
             lambda: _Run(course, targets, db, progress, cancel).go(
-                engine, settings, options, llm_options, model, retry
+                engine, settings, options, llm_options, client_options
             )
         )
     finally:
@@ -190,13 +199,12 @@ async def _engine(
     settings: Settings,
     options: dict[str, Any],
     llm_options: dict[str, Any],
-    model: str | None,
-    retry: RetryPolicy | None,
+    client_options: dict[str, Any],
 ) -> AsyncIterator[LocalEngine | LLMEngine]:
     if engine == "local":
         yield LocalEngine(**options)
         return
-    async with LLMClient(settings, model=model, retry=retry) as client:
+    async with LLMClient(settings, **client_options) as client:
         cls = AnaQuestEngine if engine == "anaquest" else BaselineEngine
         yield cls(client, **options, **llm_options)
 
@@ -232,10 +240,9 @@ class _Run:
         settings: Settings,
         options: dict[str, Any],
         llm_options: dict[str, Any],
-        model: str | None,
-        retry: RetryPolicy | None,
+        client_options: dict[str, Any],
     ) -> ItemBank:
-        async with _engine(engine, settings, options, llm_options, model, retry) as eng:
+        async with _engine(engine, settings, options, llm_options, client_options) as eng:
             provenance = eng.provenance(self.course)
             run_id = self.store.start_run(self.course, provenance)
             saved = self.store.completed_questions(run_id)
@@ -248,6 +255,8 @@ class _Run:
             # finish (and are saved) in order, and the later ones' calls fill the slots an
             # earlier question's chain leaves idle while it waits for its next stage
             width = 1 if isinstance(eng, LocalEngine) else 3 * settings.max_concurrency
+            if client_options["batch"]:
+                width = max(1, len(pending))  # every question's stage in one batch
             failures = await self._generate(eng, run_id, pending, width)
             usage = eng.client.usage() if isinstance(eng, LLMEngine) else Usage()
         complete = not failures and set(self.store.completed_questions(run_id)) >= {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from edutools.llm.tokens import estimate_tokens
 if TYPE_CHECKING:
     from edutools.llm.stubserver import StubServer
 
-__all__ = ["NOTHING", "Fault", "StubHandler", "StubReply", "content_text", "encode"]
+__all__ = ["NOTHING", "Fault", "StubHandler", "StubReply", "completion", "content_text", "encode"]
 
 NOTHING = object()  # "no queued reply" (None is a valid reply)
 
@@ -57,7 +59,7 @@ def encode(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _completion(index: int, body: dict[str, Any], model: str, reply: Any) -> dict[str, Any]:
+def completion(index: int, body: dict[str, Any], model: str, reply: Any) -> dict[str, Any]:
     finish = "stop"
     prompt_tokens = completion_tokens = None
     if isinstance(reply, StubReply):
@@ -123,12 +125,36 @@ class StubHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout we caused on purpose)
 
+    def _send_bytes(self, data: bytes) -> None:
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _not_found(self) -> None:
+        self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+
     def do_POST(self) -> None:
-        """Answer ``POST .../chat/completions``."""
+        """Answer ``POST .../chat/completions``, ``.../files`` and ``.../batches[/ID/cancel]``."""
         stub = self.server_stub
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if not self.path.split("?", 1)[0].rstrip("/").endswith("/chat/completions"):
+        route = self.path.split("?", 1)[0].rstrip("/")
+        if route.endswith("/files"):
+            self._upload(raw)
+            return
+        if route.endswith("/batches"):
+            self._create_batch(raw)
+            return
+        if route.endswith("/cancel") and "/batches/" in route:
+            batch = stub.batches.cancel(route.split("/")[-2])
+            self._send_json(200, batch) if batch else self._not_found()
+            return
+        if not route.endswith("/chat/completions"):
             self._send_json(
                 404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}
             )
@@ -188,13 +214,58 @@ class StubHandler(BaseHTTPRequestHandler):
         elif fault is not None and fault.kind == "truncated":
             text = encode(reply.content if isinstance(reply, StubReply) else reply)
             reply = StubReply(text[: max(1, len(text) // 2)], finish_reason="length")
-        payload = _completion(index, body, stub.model, reply)
+        payload = completion(index, body, stub.model, reply)
         stub._wait(deadline - time.monotonic())
         self._send_json(200, payload)
 
+    def _upload(self, raw: bytes) -> None:
+        """``POST /files`` (multipart/form-data with ``purpose`` and ``file``)."""
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + self.headers.get("Content-Type", "").encode() + b"\r\n\r\n" + raw
+        )
+        fields: dict[str, tuple[str | None, bytes]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                fields[name] = (part.get_filename(), payload)
+        if "file" not in fields:
+            self._send_json(
+                400, {"error": {"message": "no file in the upload", "type": "invalid_request"}}
+            )
+            return
+        filename, data = fields["file"]
+        purpose = fields.get("purpose", (None, b"batch"))[1].decode()
+        self._send_json(200, self.server_stub.batches.add_file(filename or "upload", purpose, data))
+
+    def _create_batch(self, raw: bytes) -> None:
+        try:
+            body = json.loads(raw)
+            batch = self.server_stub.batches.create(
+                body["input_file_id"], body["endpoint"], body.get("metadata")
+            )
+        except (json.JSONDecodeError, KeyError, ValueError) as exc:
+            self._send_json(400, {"error": {"message": str(exc), "type": "invalid_request"}})
+            return
+        self._send_json(200, batch)
+
     def do_GET(self) -> None:
-        """``GET /v1/models`` lists the stub model, ``GET /v1/stub/stats`` counts; else 404."""
+        """Models, stats, files (``/files/ID[/content]``) and batches (``/batches/ID``); else 404."""
         stub = self.server_stub
+        route = self.path.split("?", 1)[0].rstrip("/")
+        parts = route.split("/")
+        if len(parts) >= 3 and parts[-2] == "batches":
+            batch = stub.batches.get(parts[-1])
+            self._send_json(200, batch) if batch else self._not_found()
+            return
+        if len(parts) >= 3 and parts[-2] == "files":
+            info = stub.batches.file_info(parts[-1])
+            self._send_json(200, info) if info else self._not_found()
+            return
+        if len(parts) >= 4 and parts[-1] == "content" and parts[-3] == "files":
+            data = stub.batches.file_content(parts[-2])
+            self._send_bytes(data) if data is not None else self._not_found()
+            return
         if self.path.rstrip("/").endswith("/models"):
             self._send_json(
                 200, {"object": "list", "data": [{"id": stub.model, "object": "model"}]}

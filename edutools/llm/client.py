@@ -41,8 +41,9 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
 from edutools.errors import ConfigError, GenerationError
+from edutools.llm.batch import BatchQueue, BatchRegistry, BatchResult
 from edutools.llm.cache import LLMCache, cache_key
-from edutools.llm.factory import make_chat_model
+from edutools.llm.factory import LOCAL_SERVER_KEY, make_chat_model
 from edutools.llm.prompts import Prompt, load_prompt
 from edutools.llm.providers import ModelProfile, profile
 from edutools.llm.ratelimit import rate_limiter
@@ -155,6 +156,11 @@ class LLMClient:
         or a cache to use.
     prices : mapping
         USD per million (input, output) tokens by model, for the cost.
+    batch : bool
+        Send requests through OpenAI's Batch API (see :mod:`edutools.llm.batch`): half the
+        price, replies within hours; OpenAI and servers with its files and batches endpoints.
+    batch_notify : callable, optional
+        ``batch_notify(line)`` for each batch submitted, picked up again or finished.
 
     Example
     -------
@@ -185,6 +191,8 @@ class LLMClient:
         retry: RetryPolicy | None = None,
         cache: LLMCache | bool = True,
         prices: Mapping[str, tuple[float, float]] = PRICES,
+        batch: bool = False,
+        batch_notify: Callable[[str], None] | None = None,
     ) -> None:
         settings.require_api_access(alternative=None, model=model)
         if max_attempts < 1:
@@ -219,11 +227,35 @@ class LLMClient:
         self._bound: dict[str, Runnable[Any, Any]] = {}
         self._reask = load_prompt("reask")
         self._provider = _endpoint(settings, self.profile)
+        self._batch: BatchQueue | None = None
+        if batch:
+            if self.profile.provider != "openai":
+                raise ConfigError(
+                    f"--batch works with OpenAI (or a server with its files and batches "
+                    f"endpoints), not {self.profile.provider}; leave out --batch"
+                )
+            self._batch = BatchQueue(
+                openai.AsyncOpenAI(
+                    api_key=settings.openai_api_key or LOCAL_SERVER_KEY,
+                    base_url=settings.openai_base_url,
+                    http_client=self._http,
+                    timeout=settings.timeout,
+                    max_retries=settings.max_retries,
+                ),
+                BatchRegistry(settings.data_dir / BatchRegistry.FILE_NAME),
+                poll_seconds=settings.batch_poll_seconds,
+                # a stage's requests arrive within milliseconds of each other
+                window=min(0.5, settings.batch_poll_seconds),
+                notify=batch_notify,
+            )
 
     # ------------------------------------------------------------------ lifecycle
 
     async def aclose(self) -> None:
         """Close the connection pool (and the cache when this client opened it)."""
+        if self._batch is not None:
+            await self._batch.aclose()
+            self._batch.registry.close()
         await self._http.aclose()
         if self._owns_cache and self.cache is not None:
             self.cache.close()
@@ -244,6 +276,9 @@ class LLMClient:
         """What shapes the replies, for provenance."""
         return {
             "model": self.model,
+            # where the replies come from (a base URL or endpoint, never a key): the same
+            # model name at another server is another run, which must not resume this one
+            "endpoint": self._provider,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "structured_output": self.profile.shape,
@@ -373,6 +408,10 @@ class LLMClient:
         meter: UsageMeter,
         attempts: list[str],
     ) -> _Reply:
+        if self._batch is not None:
+            return await self._complete_batch(
+                self._batch, convo, options, max_tokens, meter, attempts
+            )
         retries = 0
         while True:
             if self._limiter is not None:
@@ -416,6 +455,60 @@ class LLMClient:
                     return _Reply(reply_text(message, self.method), _cut_off(message), p, c)
             # back off outside the semaphore so waiting does not hold a slot
             await asyncio.sleep(wait)
+
+    async def _complete_batch(
+        self,
+        queue: BatchQueue,
+        convo: list[BaseMessage],
+        options: dict[str, Any],
+        max_tokens: int,
+        meter: UsageMeter,
+        attempts: list[str],
+    ) -> _Reply:
+        """One request through the Batch API; failed lines go again in a later batch."""
+        p = self.profile
+        body: dict[str, Any] = {
+            "model": p.name,
+            "messages": [{"role": _ROLE_NAMES[type(m)], "content": str(m.content)} for m in convo],
+            p.token_limit: max_tokens,
+            **options,
+        }
+        if p.temperature is not None:
+            body["temperature"] = p.temperature
+        retries = 0
+        while True:
+            result = await queue.call(body)
+            if result.status == 200:
+                return self._batch_reply(result.body, meter)
+            problem = f"batch request failed: HTTP {result.status}: {result.message[:200]}"
+            if result.status != 429 and result.status < 500:
+                if result.status in (401, 403, 404) or "json_schema" in result.message:
+                    raise self._fatal(_BatchLineError(result), attempts)
+                raise GenerationError(
+                    f"the LLM provider rejected a batch request ({result.status}): "
+                    f"{result.message[:300]}",
+                    [*attempts, problem],
+                )
+            meter.add_failed()
+            attempts.append(problem)
+            if retries >= self.retry.max_retries:
+                raise GenerationError(
+                    f"a batch request kept failing ({problem}) after {retries} retries; the "
+                    "work done so far is kept, run again later",
+                    attempts,
+                )
+            retries += 1
+
+    def _batch_reply(self, body: dict[str, Any], meter: UsageMeter) -> _Reply:
+        usage = body.get("usage") or {}
+        p, c = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        meter.add_call(self.profile.name, p, c, batch=True)
+        choice = (body.get("choices") or [{}])[0]
+        message = choice.get("message") or {}
+        text = str(message.get("content") or "")
+        if self.method == "function_calling" and message.get("tool_calls"):
+            text = str(message["tool_calls"][0].get("function", {}).get("arguments") or "")
+        return _Reply(text, str(choice.get("finish_reason")) in _CUT_OFF, p, c)
 
     def _options(self, name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
         """How this provider is asked for JSON matching ``schema``."""
@@ -513,6 +606,18 @@ def _endpoint(settings: Settings, p: ModelProfile) -> str:
     if p.provider == "ollama":
         return f"ollama {settings.ollama_base_url or 'http://localhost:11434'}"
     return p.provider
+
+
+_ROLE_NAMES = {SystemMessage: "system", HumanMessage: "user", AIMessage: "assistant"}
+
+
+class _BatchLineError(Exception):
+    """A batch line's error response, shaped like the openai client's errors for ``_fatal``."""
+
+    def __init__(self, result: BatchResult) -> None:
+        super().__init__(result.message)
+        self.status_code = result.status
+        self.message = result.message
 
 
 def _cut_off(message: AIMessage) -> bool:

@@ -38,6 +38,12 @@ Faults (:meth:`StubServer.inject`), each answering one request instead of the re
 ================  ===========================================================================
 
 ``latency`` adds a fixed delay to every request (for concurrency benchmarks).
+
+The Batch API: ``POST /v1/files`` (purpose ``batch``), ``GET /v1/files/ID[/content]``,
+``POST /v1/batches``, ``GET /v1/batches/ID`` and ``POST /v1/batches/ID/cancel``. Each
+line of a batch is answered as an online request would be (and recorded, with the path
+``batch:<id>``); ``stub.batches.hold()`` keeps batches ``in_progress`` until
+``stub.batches.release()``, ``stub.batches.latency`` delays their completion.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from typing import Any, Literal
 
+from edutools.llm._stub_batches import StubBatches
 from edutools.llm._stub_http import NOTHING, Fault, StubHandler, StubReply, content_text
 from edutools.llm.stub_responder import request_stage, respond
 from edutools.settings import Settings
@@ -153,6 +160,8 @@ class StubServer:
         self._thread: threading.Thread | None = None
         self._in_flight = 0
         self.max_in_flight = 0
+        #: the files and batches endpoints (OpenAI's Batch API)
+        self.batches = StubBatches(self)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -7,6 +7,7 @@ counted in ``failed_requests`` for diagnosis; they carry no tokens.
 
 Cost uses :data:`PRICES` (USD per million tokens). Models not listed there, such as those
 served by vLLM, Ollama or llama.cpp, are costed at 0 and listed in ``unpriced_models``.
+Replies that came through OpenAI's Batch API cost :data:`BATCH_PRICE_FACTOR` of that.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 
 from edutools.schema import Usage
 
-__all__ = ["PRICES", "UsageMeter", "cost_usd"]
+__all__ = ["BATCH_PRICE_FACTOR", "PRICES", "UsageMeter", "cost_usd"]
 
 # (input, output) USD per 1M tokens: OpenAI list prices for standard processing, as
 # published on openai.com/api/pricing in 2025. Pass ``prices=`` to override.
@@ -27,6 +28,10 @@ PRICES: dict[str, tuple[float, float]] = {
     "gpt-4.1-mini": (0.40, 1.60),
     "gpt-4.1-nano": (0.10, 0.40),
 }
+
+
+#: OpenAI's Batch API bills half the standard price (openai.com/api/pricing, 2025)
+BATCH_PRICE_FACTOR = 0.5
 
 
 def _price(model: str, prices: Mapping[str, tuple[float, float]]) -> tuple[float, float] | None:
@@ -93,9 +98,13 @@ class UsageMeter:
         """A meter whose counts also go to this one."""
         return UsageMeter(parent=self, prices=self._prices)
 
-    def add_call(self, model: str, prompt_tokens: int, completion_tokens: int) -> None:
-        """Count one completion received over HTTP."""
+    def add_call(
+        self, model: str, prompt_tokens: int, completion_tokens: int, *, batch: bool = False
+    ) -> None:
+        """Count one completion received over HTTP (``batch``: through the Batch API)."""
         cost = cost_usd(model, prompt_tokens, completion_tokens, self._prices)
+        if cost is not None and batch:
+            cost *= BATCH_PRICE_FACTOR
         with self._lock:
             self._calls += 1
             self._prompt += prompt_tokens
@@ -105,7 +114,7 @@ class UsageMeter:
             else:
                 self._cost += cost
         if self._parent is not None:
-            self._parent.add_call(model, prompt_tokens, completion_tokens)
+            self._parent.add_call(model, prompt_tokens, completion_tokens, batch=batch)
 
     def add_cached(self) -> None:
         """Count one reply served from the cache (no tokens, no cost)."""
