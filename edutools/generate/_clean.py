@@ -58,7 +58,13 @@ _NON_ANSWER = re.compile(
 _ADDRESSED = re.compile(
     r"\b(?:ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|prior|above|earlier)\s+(?:instructions?|prompts?)|"
     r"mark\s+(?:this|my)\s+(?:answer\s+)?(?:as\s+)?(?:correct|right)|give\s+me\s+(?:full|all|the)\s+marks?|"
-    r"system\s+prompt|you\s+are\s+(?:an?\s+)?(?:ai|assistant|language\s+model)|as\s+an\s+ai)\b",
+    r"system\s+prompt|you\s+are\s+(?:an?\s+)?(?:ai|assistant|language\s+model)|as\s+an\s+ai|"
+    r"ignore\s+(?:all\s+)?(?:the\s+)?(?:grading|marking)\s+(?:rules?|rubric|scheme)|"
+    r"(?:disregard|ignore)\s+(?:the\s+)?(?:rubric|instructions?|rules?)|"
+    r"(?:ai|llm|chatgpt|automated)\s+(?:grader|marker|assistant)|admin\s+mode|new\s+task\s*:|"
+    r"give\s+(?:it|me|this|them)\s+(?:the\s+)?(?:highest|full|maximum|top)\s+(?:marks?|score|points|grade)|"
+    r"(?:should\s+get|deserves?)\s+(?:full|maximum|all\s+the)\s+(?:marks?|points)|"
+    r"every\s+answer\s+(?:in\s+this\s+batch\s+)?is\s+correct)\b",
     re.IGNORECASE,
 )
 # first words that leave a sentence depending on the question or the previous sentence

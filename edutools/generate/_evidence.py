@@ -13,10 +13,16 @@ The instructor grades whole answers, not sentences, so a grade is attributed wit
   are marked ``partial`` and are evidence for neither side (they must not become foils);
 * ungraded sentences carry no hard evidence.
 
+When a course's grades are only 0 and 1, a 0 may mark an incomplete answer rather than a
+wrong one, so only sentences of a 0-graded answer that are unlike all correct text are
+blamed (``binary``).
+
 Word overlap never decides truth on its own: similarity only decides which sentence of a
 wrong answer is to blame, and the instructor's labels and the grades of similar sentences
 vote for the rest (in :mod:`edutools.generate.claims`). Negation is one of the words, not a
-verdict: "there is no gap" and "it is connected" can say the same thing.
+verdict: "there is no gap" and "it is connected" can say the same thing. A sentence close to
+a reference clause but of opposite polarity is marked ``opposed``: a hint that only counts
+where nothing else settles truth (a question with no grade and no label).
 """
 
 from __future__ import annotations
@@ -29,12 +35,21 @@ import numpy as np
 from edutools.generate._clean import clean_sentence, is_fragment, reject_reason
 from edutools.generate.privacy import _id_pattern
 from edutools.schema import Course, Question
-from edutools.text import TfidfVectors, split_clauses, split_sentences
+from edutools.text import TfidfVectors, is_negated, split_clauses, split_sentences
 
-__all__ = ["CORRECT_AT", "WRONG_AT", "Unit", "UnitEvidence", "mine_units", "unit_evidence"]
+__all__ = [
+    "CORRECT_AT",
+    "WRONG_AT",
+    "Unit",
+    "UnitEvidence",
+    "binary_grading",
+    "mine_units",
+    "unit_evidence",
+]
 
 CORRECT_AT = 0.8
 WRONG_AT = 0.2
+_BINARY_UNLIKE = 0.35
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class UnitEvidence:
     partial: np.ndarray
     paraphrase: np.ndarray
     ref_similarity: np.ndarray
+    opposed: np.ndarray
 
 
 def mine_units(course: Course, question: Question) -> list[Unit]:
@@ -80,6 +96,12 @@ def mine_units(course: Course, question: Question) -> list[Unit]:
             seen.add(text.lower())
             out.append(Unit(answer.id, answer.student_id, n, answer.grade, text, is_fragment(text)))
     return out
+
+
+def binary_grading(course: Course) -> bool:
+    """True when the course grades answers only 0 or 1 (at least 10 graded answers)."""
+    grades = [a.grade for a in course.answers if a.grade is not None]
+    return len(grades) >= 10 and all(g in (0.0, 1.0) for g in grades)
 
 
 def reference_parts(question: Question) -> list[str]:
@@ -100,6 +122,7 @@ def unit_evidence(
     *,
     paraphrase: float = 0.6,
     unlike: float = 0.2,
+    binary: bool = False,
 ) -> UnitEvidence:
     """Hard evidence for and against each sentence from the grades of its answer.
 
@@ -117,6 +140,9 @@ def unit_evidence(
         Cosine at which a sentence restates correct text.
     unlike : float
         Below this cosine to all correct text, a sentence of a wrong answer is blamed too.
+    binary : bool
+        The course grades only 0 or 1, so a 0 may mean "incomplete" rather than "wrong":
+        only sentences unlike all correct text (cosine < 0.35) are blamed.
 
     Returns
     -------
@@ -129,8 +155,13 @@ def unit_evidence(
     if parts:
         to_ref = vec.similarity(vec.transform([u.text for u in units]), vec.transform(parts))
         ref_sim = to_ref.max(axis=1)
+        part_neg = np.array([is_negated(p) for p in parts])
+        unit_neg = np.array([is_negated(u.text) for u in units])
+        best = to_ref.argmax(axis=1)
+        opposed = (ref_sim >= 0.5) & (part_neg[best] != unit_neg)
     else:
         ref_sim = np.zeros(n)
+        opposed = np.zeros(n, dtype=bool)
     good = grade >= CORRECT_AT
     other_good = np.where((answer[:, None] != answer[None, :]) & good[None, :], S, -1.0)
     closest = np.maximum(ref_sim, other_good.max(axis=1) if n else ref_sim)
@@ -148,12 +179,14 @@ def unit_evidence(
             continue
         prime = min(suspects, key=lambda i: (closest[i], i))
         for i in suspects:
-            hard_neg[i] = i == prime or closest[i] < unlike
+            blamed = i == prime or closest[i] < unlike
+            hard_neg[i] = blamed and (not binary or closest[i] < _BINARY_UNLIKE)
     partial = (grade > WRONG_AT) & (grade < CORRECT_AT)
     return UnitEvidence(
         hard_pos=hard_pos,
         hard_neg=hard_neg,
         partial=partial,
-        paraphrase=paraphrases,
+        paraphrase=paraphrases & ~opposed,
         ref_similarity=ref_sim,
+        opposed=opposed,
     )

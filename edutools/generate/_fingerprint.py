@@ -12,8 +12,11 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 ENGINE_MODULES: dict[str, tuple[str, ...]] = {
     "local": (
         "generate/local.py",
-        "generate/_label.py",
+        "generate/claims.py",
+        "generate/_evidence.py",
         "generate/_clean.py",
+        "generate/options.py",
+        "generate/finish.py",
         "generate/assemble.py",
         "generate/quality.py",
         "generate/privacy.py",

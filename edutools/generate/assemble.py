@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,7 @@ from edutools.schema import (
     Usage,
     normalize_text,
 )
+from edutools.text import TfidfVectors
 
 __all__ = [
     "Assembly",
@@ -128,43 +130,120 @@ def _distinct(assertions: Sequence[Assertion]) -> list[Assertion]:
     return out
 
 
-def _capacity(form: Form, n_correct: int, n_foil: int, k: int) -> tuple[int, str | None]:
-    """How many items of ``form`` the assertions allow (each key used once), and why not more."""
-    if form == "correct_key":
-        if n_correct < 1:
-            return 0, "no correct assertion: no correct_key item possible"
-        if n_foil < k - 1:
-            return 0, f"only {n_foil} foil(s), {k - 1} needed: no correct_key item possible"
-        return n_correct, None
-    if form == "foil_key":
-        if n_foil < 1:
-            return 0, "no foil: no foil_key item possible"
-        if n_correct < k - 1:
-            return (
-                0,
-                f"only {n_correct} correct assertion(s), {k - 1} needed: no foil_key item possible",
-            )
-        return n_foil, None
-    if n_correct < 1 or n_foil < 1:
-        return 0, "select_all needs at least one correct assertion and one foil"
-    if n_correct + n_foil < k:
-        return 0, f"only {n_correct + n_foil} assertion(s), {k} needed: no select_all item possible"
-    return (n_correct + n_foil) // k, None
+_SIMILAR = 0.75  # cosine at which two options say nearly the same
 
 
-def _apportion(total: int, shares: Mapping[Form, float]) -> dict[Form, int]:
-    """Largest-remainder (Hamilton) apportionment of ``total`` items over forms by share."""
-    quotas = {f: total * shares[f] for f in _FORMS}
-    counts = {f: math.floor(quotas[f] + 1e-9) for f in _FORMS}
-    left = total - sum(counts.values())
-    for f in sorted(_FORMS, key=lambda f: (-(quotas[f] - counts[f]), _FORMS.index(f)))[:left]:
-        counts[f] += 1
-    return counts
+class _Builder:
+    """Greedy item construction under the reuse limit (see :func:`assemble_with_notes`)."""
 
+    def __init__(
+        self,
+        correct: list[Assertion],
+        foils: list[Assertion],
+        k: int,
+        max_uses: int,
+        rng: np.random.Generator,
+    ) -> None:
+        self.correct = correct
+        self.foils = foils
+        self.k = k
+        self.max_uses = max_uses
+        self.rng = rng
+        self.uses: Counter[str] = Counter()
+        self.keyed: set[str] = set()
+        self.sets: set[frozenset[str]] = set()
+        everything = [*correct, *foils]
+        texts = [a.text for a in everything]
+        vec = TfidfVectors().fit(texts) if texts else None
+        X = vec.transform(texts) if vec is not None else None
+        sim = vec.similarity(X, X) if vec is not None and X is not None else np.zeros((0, 0))
+        self.at = {a.id: i for i, a in enumerate(everything)}
+        self.sim = sim
+        self.length = {a.id: len(a.text) for a in everything}
+        self.rank = {a.id: r for r, a in enumerate(correct)} | {
+            a.id: r for r, a in enumerate(foils)
+        }
 
-def _window(pool: Sequence[Assertion], start: int, size: int) -> list[Assertion]:
-    """``size`` consecutive assertions from ``pool``, wrapping, starting at ``start``."""
-    return [pool[(start + i) % len(pool)] for i in range(size)]
+    def free(self, pool: list[Assertion], exclude: set[str]) -> list[Assertion]:
+        return [a for a in pool if self.uses[a.id] < self.max_uses and a.id not in exclude]
+
+    def similar(self, a: Assertion, chosen: list[Assertion]) -> bool:
+        i = self.at[a.id]
+        return any(self.sim[i, self.at[c.id]] >= _SIMILAR for c in chosen)
+
+    def pick(
+        self, pool: list[Assertion], n: int, chosen: list[Assertion]
+    ) -> list[Assertion] | None:
+        """``n`` more options from ``pool``: distinct from ``chosen``, close in length, least used."""
+        anchor = np.mean([self.length[c.id] for c in chosen]) if chosen else None
+        picked: list[Assertion] = []
+        for _ in range(n):
+            exclude = {c.id for c in [*chosen, *picked]}
+            cands = [a for a in self.free(pool, exclude) if not self.similar(a, [*chosen, *picked])]
+            if not cands:
+                return None
+
+            def cost(a: Assertion) -> float:
+                spread = abs(np.log(self.length[a.id] / anchor)) if anchor else 0.0
+                return 0.6 * self.uses[a.id] + 0.5 * spread + 0.08 * self.rank[a.id]
+
+            picked.append(min(cands, key=lambda a: (cost(a), a.id)))
+        return picked
+
+    def key(self, pool: list[Assertion]) -> Assertion | None:
+        cands = [a for a in self.free(pool, self.keyed)]
+        return min(cands, key=lambda a: (self.uses[a.id], self.rank[a.id])) if cands else None
+
+    def commit(self, options: list[Assertion], keys: list[Assertion]) -> bool:
+        ids = frozenset(a.id for a in options)
+        if ids in self.sets:
+            return False
+        self.sets.add(ids)
+        for a in options:
+            self.uses[a.id] += 1
+        self.keyed.update(a.id for a in keys)
+        return True
+
+    def build(self, form: Form) -> tuple[list[Assertion], list[Assertion]] | str:
+        """(keys, distractors) of one new item, or why none can be built."""
+        k = self.k
+        if form == "correct_key":
+            if not self.correct:
+                return "no correct assertion"
+            if len(self.foils) < k - 1:
+                return f"only {len(self.foils)} foil(s), {k - 1} needed"
+            key = self.key(self.correct)
+            if key is None:
+                return "every correct assertion has keyed an item or is used up"
+            others = self.pick(self.foils, k - 1, [key])
+            if others is None:
+                return f"fewer than {k - 1} distinct foils left under the reuse limit"
+            return [key], others
+        if form == "foil_key":
+            if not self.foils:
+                return "no foil"
+            if len(self.correct) < k - 1:
+                return f"only {len(self.correct)} correct assertion(s), {k - 1} needed"
+            key = self.key(self.foils)
+            if key is None:
+                return "every foil has keyed an item or is used up"
+            others = self.pick(self.correct, k - 1, [key])
+            if others is None:
+                return f"fewer than {k - 1} distinct correct assertions left under the reuse limit"
+            return [key], others
+        if not self.correct or not self.foils:
+            return "select_all needs at least one correct assertion and one foil"
+        if len(self.correct) + len(self.foils) < k:
+            return f"only {len(self.correct) + len(self.foils)} assertion(s), {k} needed"
+        low, high = max(1, k - len(self.foils)), min(k - 1, len(self.correct))
+        for n_keys in self.rng.permutation(np.arange(low, high + 1)).tolist():
+            keys = self.pick(self.correct, int(n_keys), [])
+            if keys is None:
+                continue
+            others = self.pick(self.foils, k - int(n_keys), keys)
+            if others is not None:
+                return keys, others
+        return "too few distinct assertions left under the reuse limit"
 
 
 def _rng(seed: int, question_id: str) -> np.random.Generator:
@@ -182,14 +261,21 @@ def assemble_with_notes(
     provenance: Provenance,
     seed: int = 0,
     max_items: int | None = None,
+    max_uses: int = 2,
 ) -> Assembly:
     """Build items for one question and explain forms that got fewer items.
 
-    The number of items is the largest ``N`` whose largest-remainder split by ``mix`` fits
-    what the assertions allow (each correct assertion keys at most one ``correct_key`` item,
-    each foil at most one ``foil_key`` item, each ``select_all`` item uses ``k`` assertions),
-    capped by ``max_items``. Forms with no possible item drop out of the mix (and a note
-    says why).
+    Items are built one at a time in an order that follows ``mix`` (the form furthest
+    below its share goes next; a form that cannot be built drops out), until no form can
+    be built or ``max_items`` is reached:
+
+    * each assertion appears in at most ``max_uses`` items and keys at most one;
+    * no two items have the same set of options, and no item has two options that say
+      nearly the same (TF-IDF cosine >= 0.75);
+    * keys are taken by support (the most-held first); the other options are the least
+      used ones closest in length to the key (length is a cue), then by support.
+
+    A form that runs out gets fewer items than its share, and a note says why.
 
     Parameters
     ----------
@@ -209,6 +295,8 @@ def assemble_with_notes(
         Seeds option order and the number of keys in select-all items.
     max_items : int or None
         Upper bound on the number of items.
+    max_uses : int
+        Most items any one assertion appears in.
 
     Returns
     -------
@@ -224,9 +312,9 @@ def assemble_with_notes(
     ...       for i, w in enumerate(["soil", "rocks", "sugar"])]
     >>> out = assemble_with_notes(q, a, source="local", provenance=Provenance(engine="local"))
     >>> [i.form for i in out.items]
-    ['correct_key', 'correct_key', 'select_all']
+    ['correct_key', 'select_all']
     >>> out.notes[0]
-    'only 2 correct assertion(s), 3 needed: no foil_key item possible'
+    'foil_key: 0 item(s), fewer than the form mix asks: only 2 correct assertion(s), 3 needed'
     """
     if not 2 <= k <= 10:
         raise GenerationError(f"k={k} options per item is invalid; use 2 to 10")
@@ -234,6 +322,8 @@ def assemble_with_notes(
         raise GenerationError(
             f"max_items={max_items} is invalid; use 0 or more, or None for no limit"
         )
+    if max_uses < 1:
+        raise GenerationError(f"max_uses={max_uses} is invalid; use 1 or more")
     own = [a for a in assertions if a.question_id == question.id]
     if len(own) != len(assertions):
         stray = next(a for a in assertions if a.question_id != question.id)
@@ -244,54 +334,47 @@ def assemble_with_notes(
     correct = [a for a in pool if a.truth == "correct"]
     foils = [a for a in pool if a.truth == "foil"]
     shares = mix.shares()
-    caps: dict[Form, int] = {}
-    notes: list[str] = []
-    for form in _FORMS:
-        cap, why = _capacity(form, len(correct), len(foils), k)
-        caps[form] = cap if shares[form] > 0 else 0
-        if shares[form] > 0 and why:
-            notes.append(why)
-    feasible = {f: shares[f] for f in _FORMS if caps[f] > 0}
-    if not feasible:
-        return Assembly(items=(), notes=tuple(notes))
-    weight = sum(feasible.values())
-    shares_ok = {f: feasible.get(f, 0.0) / weight for f in _FORMS}
-    # the largest number of items whose split by the mix fits what each form allows
-    total = sum(caps.values())
-    while total > 0 and any(n > caps[f] for f, n in _apportion(total, shares_ok).items()):
-        total -= 1
-    most = total
-    if max_items is not None:
-        total = min(total, max_items)
-    counts = _apportion(total, shares_ok)
-    if max_items is None or max_items > most:
-        unused = [f for f in feasible if counts[f] < caps[f]]
-        full = [f for f in feasible if counts[f] == caps[f]]
-        if unused and full:
-            notes.append(
-                f"{' and '.join(full)} ran out of keys, which caps this question at {total} item(s) "
-                "under the form mix"
-            )
     rng = _rng(seed, question.id)
+    builder = _Builder(correct, foils, k, max_uses, rng)
+    limit = (max_uses * len(pool)) // k
+    if max_items is not None:
+        limit = min(limit, max_items)
+    why: dict[Form, str] = {}
+    made: Counter[Form] = Counter()
+    active = [f for f in _FORMS if shares[f] > 0]
+    built: list[tuple[Form, list[Assertion], list[Assertion]]] = []
+    while active and len(built) < limit:
+        # the form furthest below its share of the items so far goes next
+        step = len(built) + 1
+        form = max(active, key=lambda f: (shares[f] * step - made[f], -_FORMS.index(f)))
+        result = builder.build(form)
+        if isinstance(result, str) or not builder.commit([*result[0], *result[1]], result[0]):
+            why[form] = result if isinstance(result, str) else "no new set of options"
+            active.remove(form)
+            continue
+        built.append((form, *result))
+        made[form] += 1
+    notes = [
+        f"{form}: {made[form]} item(s), fewer than the form mix asks: {why[form]}"
+        for form in _FORMS
+        if (form in why and made[form] < math.floor(shares[form] * max(len(built), 1) + 1e-9))
+        or (form in why and made[form] == 0 and shares[form] > 0)
+    ]
     # keys of single-key items rotate through positions so the key's place gives nothing away
-    positions = np.concatenate(
-        [rng.permutation(k) for _ in range(math.ceil(sum(counts.values()) / k) + 1)]
-    )
+    positions = np.concatenate([rng.permutation(k) for _ in range(len(built) // k + 2)])
     items: list[Item] = []
-
-    def add(
-        form: Form, keys: list[Assertion], others: list[Assertion], key_pos: int | None
-    ) -> None:
-        n = len(items) + 1
+    single = 0
+    for form, keys, others in built:
         chosen = [(a, True) for a in keys] + [(a, False) for a in others]
-        order = rng.permutation(len(chosen)).tolist()
-        arranged = [chosen[i] for i in order]
-        if key_pos is not None:
+        arranged = [chosen[i] for i in rng.permutation(len(chosen)).tolist()]
+        if form != "select_all":
             at = next(i for i, (_, is_key) in enumerate(arranged) if is_key)
-            arranged[at], arranged[key_pos] = arranged[key_pos], arranged[at]
+            target = int(positions[single])
+            single += 1
+            arranged[at], arranged[target] = arranged[target], arranged[at]
         items.append(
             Item(
-                id=f"{source}-{question.id}-{n:02d}",
+                id=f"{source}-{question.id}-{len(items) + 1:02d}",
                 source=source,
                 concept_id=question.concept_id,
                 question_id=question.id,
@@ -301,22 +384,6 @@ def assemble_with_notes(
                 provenance=provenance,
             )
         )
-
-    single = 0
-    for j in range(counts["correct_key"]):
-        add("correct_key", [correct[j]], _window(foils, j * (k - 1), k - 1), int(positions[single]))
-        single += 1
-    for j in range(counts["foil_key"]):
-        add("foil_key", [foils[j]], _window(correct, j * (k - 1), k - 1), int(positions[single]))
-        single += 1
-    c_at = f_at = 0
-    for _ in range(counts["select_all"]):
-        low, high = max(1, k - len(foils)), min(k - 1, len(correct))
-        n_keys = int(rng.integers(low, high + 1))
-        keys = _window(correct, c_at, n_keys)
-        others = _window(foils, f_at, k - n_keys)
-        c_at, f_at = c_at + n_keys, f_at + k - n_keys
-        add("select_all", keys, others, None)
     return Assembly(items=tuple(items), notes=tuple(notes))
 
 
@@ -330,12 +397,13 @@ def assemble(
     provenance: Provenance,
     seed: int = 0,
     max_items: int | None = None,
+    max_uses: int = 2,
 ) -> list[Item]:
     """Build items for one question (see :func:`assemble_with_notes` for the rules).
 
     Parameters
     ----------
-    question, assertions, k, mix, source, provenance, seed, max_items
+    question, assertions, k, mix, source, provenance, seed, max_items, max_uses
         As in :func:`assemble_with_notes`.
 
     Returns
@@ -358,5 +426,6 @@ def assemble(
             provenance=provenance,
             seed=seed,
             max_items=max_items,
+            max_uses=max_uses,
         ).items
     )

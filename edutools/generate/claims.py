@@ -38,7 +38,13 @@ from typing import Literal
 
 import numpy as np
 
-from edutools.generate._evidence import Unit, UnitEvidence, mine_units, unit_evidence
+from edutools.generate._evidence import (
+    Unit,
+    UnitEvidence,
+    binary_grading,
+    mine_units,
+    unit_evidence,
+)
 from edutools.schema import Basis, Course, Question
 from edutools.text import TfidfVectors, cluster, content_stems, is_negated, words
 
@@ -231,7 +237,7 @@ def mine_claims(
     vec = TfidfVectors().fit([*texts, *refs, question.text])
     X = vec.transform(texts)
     S = vec.similarity(X, X)
-    evidence = unit_evidence(units, S, vec, question)
+    evidence = unit_evidence(units, S, vec, question, binary=binary_grading(course))
     groups = _split_mixed(_groups(units, S, similarity), units, S, evidence, similarity)
     groups = [
         _Group(g.members, claim_id(question.id, [units[i].key for i in g.members])) for g in groups
@@ -248,17 +254,44 @@ def mine_claims(
                 seeds_pos[i], seeds_neg[i] = (1.0, 0.0) if label == "correct" else (0.0, 1.0)
     votes_pos, votes_neg = _votes(S, seeds_pos, seeds_neg, evidence.ref_similarity)
 
-    topic = set(content_stems(" ".join([question.text, *refs])))
-    claims = []
-    for g in groups:
-        idx = list(g.members)
-        claims.append(
-            _decide(
-                g, idx, units, S, evidence, votes_pos, votes_neg, topic, question, review,
-                min_confidence,
-            )
-        )  # fmt: skip
-    return labelling_order(claims)
+    context = _Context(
+        units=units,
+        S=S,
+        evidence=evidence,
+        votes_pos=votes_pos,
+        votes_neg=votes_neg,
+        topic=frozenset(content_stems(" ".join([question.text, *refs]))),
+        density=_density(S),
+        settled=bool(evidence.hard_pos.any() or evidence.hard_neg.any() or review.labels),
+        question=question,
+        review=review,
+        min_confidence=min_confidence,
+    )
+    return labelling_order([_decide(g, context) for g in groups])
+
+
+@dataclass(frozen=True)
+class _Context:
+    units: Sequence[Unit]
+    S: np.ndarray
+    evidence: UnitEvidence
+    votes_pos: np.ndarray
+    votes_neg: np.ndarray
+    topic: frozenset[str]
+    density: np.ndarray
+    settled: bool
+    question: Question
+    review: ClaimReview
+    min_confidence: float
+
+
+def _density(S: np.ndarray, top: int = 3) -> np.ndarray:
+    """Mean similarity of each sentence to its ``top`` most similar other sentences."""
+    if S.shape[0] < 2:
+        return np.zeros(S.shape[0])
+    other = S - np.eye(S.shape[0]) * 2.0
+    n = min(top, S.shape[0] - 1)
+    return np.sort(other, axis=1)[:, -n:].mean(axis=1)
 
 
 def _merge(groups: list[_Group], merges: Mapping[str, str]) -> list[_Group]:
@@ -312,19 +345,8 @@ def _votes(
     return p_pos, p_neg
 
 
-def _decide(
-    g: _Group,
-    idx: list[int],
-    units: Sequence[Unit],
-    S: np.ndarray,
-    ev: UnitEvidence,
-    votes_pos: np.ndarray,
-    votes_neg: np.ndarray,
-    topic: set[str],
-    question: Question,
-    review: ClaimReview,
-    min_confidence: float,
-) -> Claim:
+def _decide(g: _Group, ctx: _Context) -> Claim:
+    units, ev, idx = ctx.units, ctx.evidence, list(g.members)
     answers: dict[str, str] = {}
     students: set[str] = set()
     for i in idx:
@@ -344,46 +366,63 @@ def _decide(
     n_neg = sum(n for _, n, _ in per_answer.values())
     n_part = sum(q and not p and not n for p, n, q in per_answer.values())
     unsettled = [i for i in idx if not ev.hard_pos[i] and not ev.hard_neg[i]]
-    soft_pos = float(np.mean(votes_pos[unsettled])) if unsettled else 0.0
-    soft_neg = float(np.mean(votes_neg[unsettled])) if unsettled else 0.0
+    soft_pos = float(np.mean(ctx.votes_pos[unsettled])) if unsettled else 0.0
+    soft_neg = float(np.mean(ctx.votes_neg[unsettled])) if unsettled else 0.0
     n_answers = len(per_answer)
+    rest = n_answers - n_pos - n_neg
     # expected share of the claim's answers that are right / wrong
-    share_pos = (n_pos + soft_pos * (n_answers - n_pos - n_neg)) / n_answers
-    share_neg = (n_neg + soft_neg * (n_answers - n_pos - n_neg)) / n_answers
+    share_pos = (n_pos + soft_pos * rest) / n_answers
+    share_neg = (n_neg + soft_neg * rest) / n_answers
 
-    on_topic = any(set(content_stems(units[i].text)) & topic for i in idx)
+    stems = [set(content_stems(units[i].text)) for i in idx]
+    on_topic = max((len(s & ctx.topic) / len(s) for s in stems if s), default=0.0)
+    isolated = float(ctx.density[idx].max()) < 0.15 and on_topic < 0.3
+    ref_sim = float(ev.ref_similarity[idx].max())
     predicted: Prediction
     basis: Basis | None = None
-    if not on_topic and n_pos == 0 and n_neg == 0:
-        predicted, confidence = "off_topic", 0.7 if len(per_answer) < 3 else 0.55
-    elif n_neg and not n_pos and not ev.paraphrase[idx].any():
-        predicted, basis = "foil", "grades"
-        confidence = _confidence(n_neg, n_part, share_neg)
-    elif n_pos and not n_neg:
+    if (on_topic == 0.0 or isolated) and n_pos == 0:
+        # far from the question and from what others wrote: off-topic, even if graded wrong
+        predicted, confidence = "off_topic", 0.6 if isolated else 0.7
+    elif n_pos and not n_neg and n_pos >= 3 * n_part and share_pos >= 0.6:
         predicted, basis = "correct", "grades"
         confidence = _confidence(n_pos, n_part, share_pos)
-    elif not n_pos and not n_neg and n_part == 0:
-        if soft_neg >= min_confidence:
-            predicted, basis, confidence = "foil", "engine", soft_neg
-        elif soft_pos >= min_confidence:
-            predicted, basis, confidence = "correct", "engine", soft_pos
+    elif n_neg and not n_pos and n_neg >= 3 * n_part and share_neg >= 0.5:
+        if ev.paraphrase[idx].any():
+            predicted, confidence = "unsure", 0.5
         else:
-            predicted, confidence = "unsure", 1.0 - abs(soft_pos - soft_neg)
-    else:
+            predicted, basis = "foil", "grades"
+            confidence = _confidence(n_neg, n_part, share_neg)
+    elif n_pos or n_neg or n_part:
         predicted = "unsure"
         total = n_pos + n_neg + n_part
-        confidence = 1.0 - max(n_pos, n_neg) / total if total else 0.5
+        confidence = 1.0 - max(n_pos, n_neg) / total
+    elif not ctx.settled:
+        # nothing in this question is graded or labelled: the reference is all there is
+        if ref_sim >= 0.5 and not ev.opposed[idx].any():
+            predicted, basis, confidence = "correct", "engine", min(0.9, 0.5 + ref_sim / 2)
+        elif (ref_sim < 0.15 or ev.opposed[idx].any()) and len(students) >= 2:
+            predicted, basis, confidence = "foil", "engine", 0.5
+        else:
+            predicted, confidence = "unsure", 0.5
+    elif soft_neg >= ctx.min_confidence:
+        predicted, basis, confidence = "foil", "engine", soft_neg
+    elif soft_pos >= ctx.min_confidence:
+        predicted, basis, confidence = "correct", "engine", soft_pos
+    else:
+        predicted, confidence = "unsure", 1.0 - abs(soft_pos - soft_neg)
 
     lean = ev.hard_neg.astype(float) if predicted == "foil" else ev.hard_pos.astype(float)
-    rep = _representative(idx, units, S, lean)
+    rep = _representative(idx, units, ctx.S, lean)
     text = units[rep].text
-    label = review.labels.get(g.id)
-    edited = g.id in review.texts and review.texts[g.id].strip() != ""
+    label = ctx.review.labels.get(g.id)
+    edited = bool(ctx.review.texts.get(g.id, "").strip())
     if edited:
-        text = review.texts[g.id].strip()
+        text = ctx.review.texts[g.id].strip()
+    if not ctx.settled and predicted == "foil":
+        share_neg, share_pos = 0.5, 0.5 * (1 - share_neg)
     claim = Claim(
         id=g.id,
-        question_id=question.id,
+        question_id=ctx.question.id,
         text=text,
         predicted=predicted,
         confidence=round(float(confidence), 3),

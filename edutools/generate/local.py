@@ -1,78 +1,171 @@
-"""The ``local`` engine: assertions and items from student answers without any LLM.
+"""The ``local`` engine: items from student answers without any LLM.
 
 For each question:
 
-1. split every answer into sentences, clean them (PII masked, hedges and fillers removed)
-   and drop empty ones, non-answers, text addressed to the grader, and sentences too short
-   or too long to be an option;
-2. vectorise sentences (TF-IDF over word stems, stem bigrams and character n-grams) and
-   cluster near-duplicates by average linkage on cosine similarity, never joining two
-   sentences of opposite polarity ("X does" / "X does not");
-3. label each cluster from the instructor's grades of the answers it comes from and from
-   close paraphrases or contradictions of the reference answer (see
-   :mod:`edutools.generate._label`); clusters without evidence either way are left out;
-4. take the most central, self-contained sentence of each cluster as its assertion, with
-   ``support`` = the ids of the answers in the cluster, and rank foils by support;
-5. top up correct assertions from the reference answer when students gave too few, then
-   assemble items as every engine does and run the item-writing checks.
+1. mine *claims* -- clusters of student sentences that say the same thing -- and judge
+   their truth from the instructor's grades and claim labels (see
+   :mod:`edutools.generate.claims`); claims nothing settles stay ``unsure``;
+2. correct assertions are claims labelled correct or settled correct by grades; foils are
+   claims labelled foil or settled wrong by grades. A question with no grade and no label
+   at all has nothing to settle truth with: its claims that similarity votes lean on
+   clearly enough are used, and the items say so (``foil_unconfirmed``);
+3. with ``confirmed_only``, only the claims the instructor labelled (and the instructor's
+   reference answers) become options;
+4. top up correct statements from the reference answers when students gave fewer than
+   ``k - 1``, then polish, assemble and check as every engine does
+   (:func:`edutools.generate.finish.finish_question`).
 
-Everything is deterministic and offline. Lexical similarity cannot judge truth: where
-answers are ungraded, only claims that graded answers (or the reference) settle are used,
-and a question with no graded answer at all is labelled from the reference alone.
+Every foil lists the answers that state it. Everything is deterministic and offline.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-import numpy as np
-from scipy import sparse
+from collections.abc import Mapping, Sequence
 
 import edutools
-from edutools.generate._clean import clean_sentence, is_fragment, reject_reason
+from edutools.generate._clean import clean_sentence, reject_reason
 from edutools.generate._fingerprint import code_hash
-from edutools.generate._label import (
-    Evidence,
-    GradedSentence,
-    cluster_probability,
-    sentence_evidence,
-)
-from edutools.generate.assemble import (
-    DEFAULT_MIX,
-    FormMix,
-    QuestionResult,
-    assemble_with_notes,
-    rank_by_support,
-)
-from edutools.generate.quality import check_item
-from edutools.schema import Assertion, Course, Item, ItemBank, Provenance, Question, Truth, Usage
-from edutools.text import (
-    TfidfVectors,
-    cluster,
-    content_stems,
-    is_negated,
-    split_clauses,
-    split_sentences,
-    words,
-)
+from edutools.generate.assemble import DEFAULT_MIX, FormMix, QuestionResult, rank_by_support
+from edutools.generate.claims import Claim, ClaimReview, mine_claims
+from edutools.generate.finish import finish_question
+from edutools.generate.options import OptionWriter
+from edutools.schema import Assertion, Course, Item, ItemBank, Provenance, Question, Usage
+from edutools.text import TfidfVectors, split_sentences, words
 
-__all__ = ["LocalEngine", "generate_local"]
+__all__ = ["LocalEngine", "claims_to_assertions", "generate_local"]
 
 
-@dataclass(frozen=True)
-class _Cluster:
-    members: tuple[int, ...]
-    representative: int
-    support: tuple[str, ...]
-    p_correct: float
-    on_topic: bool
+def _reviews_hash(reviews: Mapping[str, ClaimReview]) -> str | None:
+    if not reviews:
+        return None
+    payload = {
+        q: {"labels": dict(r.labels), "texts": dict(r.texts), "merges": dict(r.merges)}
+        for q, r in sorted(reviews.items())
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _usable(claim: Claim, *, confirmed_only: bool, unsettled_question: bool) -> bool:
+    if claim.truth not in ("correct", "foil"):
+        return False
+    if claim.label is not None:
+        return True
+    if confirmed_only:
+        return False
+    if claim.basis == "grades":
+        return True
+    return unsettled_question and claim.basis == "engine"
+
+
+def claims_to_assertions(
+    question: Question,
+    claims: Sequence[Claim],
+    *,
+    k: int = 4,
+    confirmed_only: bool = False,
+    use_reference: bool = True,
+) -> tuple[list[Assertion], list[str]]:
+    """Correct assertions and foils from a question's claims, topped up from the reference.
+
+    Parameters
+    ----------
+    question : Question
+        The question (its reference answers top up correct statements).
+    claims : sequence of Claim
+        The question's claims (from :func:`~edutools.generate.claims.mine_claims`).
+    k : int
+        Options per item: reference sentences are added while fewer than ``k - 1`` correct
+        assertions exist.
+    confirmed_only : bool
+        Only claims the instructor labelled become assertions.
+    use_reference : bool
+        Top up from the reference answers.
+
+    Returns
+    -------
+    assertions : list of Assertion
+        Correct ones first, then foils, each ranked by support.
+    notes : list of str
+    """
+    unsettled = not any(c.graded_correct or c.graded_wrong or c.label for c in claims)
+    chosen = [
+        c for c in claims if _usable(c, confirmed_only=confirmed_only, unsettled_question=unsettled)
+    ]
+    out: list[Assertion] = [
+        Assertion(
+            id=c.id,
+            question_id=question.id,
+            text=c.text,
+            truth="correct" if c.truth == "correct" else "foil",
+            support=list(c.answer_ids),
+            basis=c.basis,
+        )
+        for c in chosen
+    ]
+    correct = rank_by_support([a for a in out if a.truth == "correct"])
+    foils = rank_by_support([a for a in out if a.truth == "foil"])
+    predicted = Counter(c.truth for c in claims)
+    notes = [
+        f"{len(claims)} claims ({', '.join(f'{n} {p}' for p, n in sorted(predicted.items()))}); "
+        f"{len(correct)} correct and {len(foils)} foil(s) settled"
+        + (" by the instructor" if confirmed_only else " by grades or the instructor")
+    ]
+    if unsettled and chosen and not confirmed_only:
+        notes.append(
+            "no grade or label for this question: its options rest on text similarity alone; "
+            "grade some answers or label claims"
+        )
+    if use_reference and len(correct) < k - 1:
+        correct += _reference_assertions(question, correct, claims, k - 1 - len(correct))
+    return [*correct, *foils], notes
+
+
+def _reference_assertions(
+    question: Question, have: list[Assertion], claims: Sequence[Claim], n: int
+) -> list[Assertion]:
+    """Up to ``n`` sentences of the reference answers that students did not already say."""
+    candidates = []
+    for ref in question.references:
+        for raw in split_sentences(ref):
+            text = clean_sentence(raw)
+            if text and not reject_reason(raw, text) and 5 <= len(words(text)) <= 30:
+                candidates.append(text)
+    if not candidates:
+        return []
+    settled_correct = [c for c in claims if c.truth == "correct" and c.confirmed]
+    student = [(aid, s) for c in settled_correct for aid, s in c.sentences]
+    vec = TfidfVectors().fit([*candidates, *(a.text for a in have), *(s for _, s in student)])
+    C = vec.transform(candidates)
+    H = vec.similarity(C, vec.transform([a.text for a in have])) if have else None
+    U = vec.similarity(C, vec.transform([s for _, s in student])) if student else None
+    out: list[Assertion] = []
+    for i, text in enumerate(candidates):
+        if len(out) >= n:
+            break
+        if H is not None and H[i].max() >= 0.6:
+            continue  # a student already said it
+        support = sorted(
+            {student[j][0] for j in range(len(student)) if U is not None and U[i, j] >= 0.5}
+        )
+        out.append(
+            Assertion(
+                id=f"{question.id}-r{i + 1:02d}",
+                question_id=question.id,
+                text=text,
+                truth="correct",
+                support=support,
+                basis="reference",
+            )
+        )
+    return out
 
 
 class LocalEngine:
-    """Deterministic, offline engine: sentence mining, clustering, grades and the reference.
+    """Deterministic, offline engine: claims, grades, the instructor's labels, the reference.
 
     Parameters
     ----------
@@ -84,16 +177,16 @@ class LocalEngine:
         Seeds option order.
     max_items : int or None
         Upper bound on items per question.
-    cluster_similarity : float
-        Average cosine similarity at which sentences count as the same claim.
-    correct_above, foil_below : float
-        A cluster is correct when its probability is at least ``correct_above``, a foil
-        when at most ``foil_below``, and left out otherwise.
-    min_foil_support : int
-        Students needed for a foil.
+    max_uses : int
+        Most items an assertion appears in (per question).
+    reviews : mapping of question id to ClaimReview
+        The instructor's claim labels, edits and merges.
+    confirmed_only : bool
+        Only labelled claims (and reference sentences) become options.
     use_reference : bool
-        Add reference-answer sentences as correct assertions when students gave fewer
-        than ``k - 1``.
+        Top up correct statements from the reference answers.
+    similarity : float
+        Average cosine similarity at which sentences count as the same claim.
 
     Example
     -------
@@ -113,21 +206,22 @@ class LocalEngine:
         mix: FormMix = DEFAULT_MIX,
         seed: int = 0,
         max_items: int | None = None,
-        cluster_similarity: float = 0.35,
-        correct_above: float = 0.7,
-        foil_below: float = 0.3,
-        min_foil_support: int = 1,
+        max_uses: int = 2,
+        reviews: Mapping[str, ClaimReview] | None = None,
+        confirmed_only: bool = False,
         use_reference: bool = True,
+        similarity: float = 0.45,
     ) -> None:
         self.k = k
         self.mix = mix
         self.seed = seed
         self.max_items = max_items
-        self.cluster_similarity = cluster_similarity
-        self.correct_above = correct_above
-        self.foil_below = foil_below
-        self.min_foil_support = min_foil_support
+        self.max_uses = max_uses
+        self.reviews = dict(reviews or {})
+        self.confirmed_only = confirmed_only
         self.use_reference = use_reference
+        self.similarity = similarity
+        self._writer: tuple[str, OptionWriter] | None = None
 
     def parameters(self) -> dict[str, object]:
         """The settings that shape the output, for provenance."""
@@ -136,11 +230,11 @@ class LocalEngine:
             "mix": dataclasses.asdict(self.mix),
             "seed": self.seed,
             "max_items": self.max_items,
-            "cluster_similarity": self.cluster_similarity,
-            "correct_above": self.correct_above,
-            "foil_below": self.foil_below,
-            "min_foil_support": self.min_foil_support,
+            "max_uses": self.max_uses,
+            "confirmed_only": self.confirmed_only,
             "use_reference": self.use_reference,
+            "similarity": self.similarity,
+            "reviews": _reviews_hash(self.reviews),
         }
 
     def provenance(self, course: Course) -> Provenance:
@@ -154,186 +248,21 @@ class LocalEngine:
             usage=Usage(),
         )
 
-    # ------------------------------------------------------------------ mining
+    def writer(self, course: Course) -> OptionWriter:
+        """The course's option writer (built once per course)."""
+        key = course.content_hash()
+        if self._writer is None or self._writer[0] != key:
+            self._writer = (key, OptionWriter(course))
+        return self._writer[1]
 
-    def _sentences(
-        self, course: Course, question: Question
-    ) -> tuple[list[GradedSentence], Counter[str]]:
-        known_ids = sorted({a.student_id for a in course.answers})
-        sentences: list[GradedSentence] = []
-        dropped: Counter[str] = Counter()
-        for answer in course.answers_to(question.id):
-            seen: set[str] = set()
-            for raw in split_sentences(answer.text):
-                text = clean_sentence(raw, known_ids=known_ids)
-                reason = reject_reason(raw, text)
-                if reason:
-                    dropped[reason] += 1
-                elif text.lower() not in seen:
-                    seen.add(text.lower())
-                    sentences.append(GradedSentence(answer.id, answer.grade, text))
-        return sentences, dropped
-
-    def mine(self, course: Course, question: Question) -> tuple[list[Assertion], list[str]]:
-        """Correct assertions and foils for one question, with notes on what was left out.
-
-        Parameters
-        ----------
-        course : Course
-            The course (its answers to ``question`` are mined).
-        question : Question
-            The question.
-
-        Returns
-        -------
-        assertions : list of Assertion
-            Correct ones first, then foils ranked by support.
-        notes : list of str
-        """
-        sentences, dropped = self._sentences(course, question)
-        notes = [
-            f"{len(course.answers_to(question.id))} answers, {len(sentences)} usable sentences"
-        ]
-        if dropped:
-            notes.append(
-                "dropped sentences: " + ", ".join(f"{n} {r}" for r, n in sorted(dropped.items()))
-            )
-        reference = [
-            s for s in (clean_sentence(r) for r in split_sentences(question.reference_answer)) if s
-        ]
-        if not sentences:
-            return self._with_reference(question, reference, []), notes
-
-        texts = [s.text for s in sentences]
-        # whole reference sentences and their clauses: clauses match short student claims,
-        # sentences keep the context a clause may lose
-        ref_parts = [*reference, *(c for r in reference for c in split_clauses(r))]
-        vec = TfidfVectors().fit([*texts, *reference, question.text])
-        X = vec.transform(texts)
-        S = vec.similarity(X, X)
-        polarity = np.array([is_negated(t) for t in texts])
-        labels = cluster(
-            S, self.cluster_similarity, cannot_link=polarity[:, None] != polarity[None, :]
+    def claims(self, course: Course, question: Question) -> list[Claim]:
+        """The question's claims in labelling order, with the instructor's review applied."""
+        return mine_claims(
+            course, question, review=self.reviews.get(question.id), similarity=self.similarity
         )
-        topic = set(content_stems(f"{question.text} {question.reference_answer}"))
-        on_topic = np.array([bool(set(content_stems(t)) & topic) for t in texts])
-        evidence = sentence_evidence(
-            sentences,
-            S,
-            vec.similarity(X, vec.transform(ref_parts)) if ref_parts else np.zeros((len(texts), 0)),
-            polarity,
-            np.array([is_negated(r) for r in ref_parts], dtype=bool),
-            on_topic=on_topic,
-        )
-        clusters = [
-            self._summarise(np.flatnonzero(labels == c), sentences, S, evidence, on_topic)
-            for c in range(int(labels.max()) + 1)
-        ]
-
-        found: dict[Truth, list[Assertion]] = {"correct": [], "foil": []}
-        undecided = off_topic = thin = 0
-        for c in sorted(clusters, key=lambda c: (-len(c.support), c.representative)):
-            if not c.on_topic and len(c.support) < 2:
-                off_topic += 1
-                continue
-            truth: Truth
-            if c.p_correct >= self.correct_above:
-                truth = "correct"
-            elif c.p_correct <= self.foil_below:
-                if len(c.support) < self.min_foil_support:
-                    thin += 1
-                    continue
-                truth = "foil"
-            else:
-                undecided += 1
-                continue
-            n = len(found[truth]) + 1
-            found[truth].append(
-                Assertion(
-                    id=f"{self.name}-{question.id}-{truth[0]}{n:02d}",
-                    question_id=question.id,
-                    text=sentences[c.representative].text,
-                    truth=truth,
-                    support=list(c.support),
-                )
-            )
-        notes.append(
-            f"{len(clusters)} claims: {len(found['correct'])} correct, {len(found['foil'])} foils, "
-            f"{undecided} without enough evidence, {off_topic} off-topic"
-            + (f", {thin} foils held by too few students" if thin else "")
-        )
-        correct = self._with_reference(question, reference, found["correct"])
-        return correct + rank_by_support(found["foil"]), notes
-
-    @staticmethod
-    def _summarise(
-        members: np.ndarray,
-        sentences: Sequence[GradedSentence],
-        S: np.ndarray,
-        evidence: Evidence,
-        on_topic: np.ndarray,
-    ) -> _Cluster:
-        idx = [int(i) for i in members]
-        # each answer counts once, with its strongest evidence
-        pos: dict[str, float] = {}
-        neg: dict[str, float] = {}
-        for i in idx:
-            a = sentences[i].answer_id
-            pos[a] = max(pos.get(a, 0.0), float(evidence.pos[i]))
-            neg[a] = max(neg.get(a, 0.0), float(evidence.neg[i]))
-        p = cluster_probability(sum(pos.values()), sum(neg.values()))
-        # the representative should carry the evidence behind the label (a cluster can mix
-        # "the DNA is the same" with "they have different DNA"), then be central, stand on
-        # its own and have an option's length
-        leaning = evidence.neg if p < 0.5 else evidence.pos
-        pool = [i for i in idx if leaning[i] > 0] or idx
-        centrality = S[np.ix_(pool, idx)].mean(axis=1)
-        score = []
-        for j, i in enumerate(pool):
-            n_words = len(words(sentences[i].text))
-            penalty = (
-                0.15 * is_fragment(sentences[i].text) + 0.1 * (n_words < 5) + 0.1 * (n_words > 25)
-            )
-            score.append(centrality[j] + 0.2 * float(leaning[i]) - penalty)
-        best = pool[int(np.argmax(score))]
-        return _Cluster(
-            members=tuple(idx),
-            representative=best,
-            support=tuple(sorted(pos)),
-            p_correct=p,
-            on_topic=bool(on_topic[idx].any()),
-        )
-
-    def _with_reference(
-        self, question: Question, reference: list[str], correct: list[Assertion]
-    ) -> list[Assertion]:
-        """Students' correct assertions, topped up from the reference answer to ``k - 1``."""
-        out = list(rank_by_support(correct))
-        if not self.use_reference or len(out) >= self.k - 1:
-            return out
-        vec = TfidfVectors().fit([*reference, *(a.text for a in out)])
-        have: sparse.csr_matrix | None = vec.transform([a.text for a in out]) if out else None
-        for n, text in enumerate(reference, start=1):
-            if len(out) >= self.k - 1:
-                break
-            if len(words(text)) > 30 or reject_reason(text, text):
-                continue
-            if have is not None and vec.similarity(vec.transform([text]), have).max() >= 0.6:
-                continue  # a student already said it
-            out.append(
-                Assertion(
-                    id=f"{self.name}-{question.id}-r{n:02d}",
-                    question_id=question.id,
-                    text=text,
-                    truth="correct",
-                )
-            )
-        return out
-
-    # ------------------------------------------------------------------ engine API
 
     def process(self, course: Course, question: Question) -> QuestionResult:
-        """Mine assertions for one question and assemble checked items from them.
+        """Mine claims for one question and assemble checked items from them.
 
         Parameters
         ----------
@@ -347,8 +276,17 @@ class LocalEngine:
         QuestionResult
             Assertions, flagged items, zero usage, and notes.
         """
-        assertions, notes = self.mine(course, question)
-        assembly = assemble_with_notes(
+        claims = self.claims(course, question)
+        assertions, notes = claims_to_assertions(
+            question,
+            claims,
+            k=self.k,
+            confirmed_only=self.confirmed_only,
+            use_reference=self.use_reference,
+        )
+        labelled = frozenset(c.id for c in claims if c.label is not None or c.edited)
+        finished = finish_question(
+            course,
             question,
             assertions,
             k=self.k,
@@ -357,25 +295,29 @@ class LocalEngine:
             provenance=self.provenance(course),
             seed=self.seed,
             max_items=self.max_items,
-        )
-        by_id = {a.id: a for a in assertions}
-        items = tuple(
-            item.model_copy(update={"flags": check_item(item, question=question, assertions=by_id)})
-            for item in assembly.items
+            max_uses=self.max_uses,
+            writer=self.writer(course),
+            keep=labelled,
         )
         return QuestionResult(
             question_id=question.id,
-            assertions=tuple(assertions),
-            items=items,
+            assertions=finished.assertions,
+            items=finished.items,
             usage=Usage(),
-            notes=tuple(notes) + assembly.notes,
+            notes=(*notes, *finished.notes),
         )
 
 
 def generate_local(
-    course: Course, *, k: int = 4, mix: FormMix = DEFAULT_MIX, seed: int = 0
+    course: Course,
+    *,
+    k: int = 4,
+    mix: FormMix = DEFAULT_MIX,
+    seed: int = 0,
+    reviews: Mapping[str, ClaimReview] | None = None,
+    confirmed_only: bool = False,
 ) -> ItemBank:
-    """Run the local engine over every question of a course.
+    """Run the local engine over every question of a course (no storage, no resume).
 
     Parameters
     ----------
@@ -387,12 +329,16 @@ def generate_local(
         Shares of the item forms.
     seed : int
         Seeds option order.
+    reviews : mapping of question id to ClaimReview, optional
+        The instructor's claim labels.
+    confirmed_only : bool
+        Only labelled claims become options.
 
     Returns
     -------
     ItemBank
-        Items, the assertions they use (foils carry their supporting answer ids) and the
-        run's provenance (engine ``local``, parameters, the course's content hash).
+        Items, the assertions they use (foils carry their supporting answer ids), the
+        answers each question read, and the run's provenance.
 
     Example
     -------
@@ -401,7 +347,7 @@ def generate_local(
     >>> bank.run.engine, bank.k, all(a.support for a in bank.assertions if a.truth == "foil")
     ('local', 4, True)
     """
-    engine = LocalEngine(k=k, mix=mix, seed=seed)
+    engine = LocalEngine(k=k, mix=mix, seed=seed, reviews=reviews, confirmed_only=confirmed_only)
     items: list[Item] = []
     assertions: list[Assertion] = []
     for question in course.questions:
@@ -409,5 +355,10 @@ def generate_local(
         items.extend(result.items)
         assertions.extend(result.assertions)
     return ItemBank(
-        course_id=course.id, k=k, items=items, assertions=assertions, run=engine.provenance(course)
+        course_id=course.id,
+        k=k,
+        items=items,
+        assertions=assertions,
+        run=engine.provenance(course),
+        answer_ids={q.id: [a.id for a in course.answers_to(q.id)] for q in course.questions},
     )

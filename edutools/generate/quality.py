@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from edutools.generate.options import OptionWriter, fragment_reason
 from edutools.schema import Assertion, Course, Flag, Item, ItemBank, Question
 from edutools.text import TfidfVectors, content_stems, is_negated, words, wordset
 
@@ -24,10 +25,18 @@ __all__ = ["CHECKS", "CheckContext", "check_bank", "check_item"]
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check may look at besides the item: its question and the bank's assertions."""
+    """What a check may look at besides the item.
+
+    ``question`` is the item's question, ``assertions`` the bank's assertions by id,
+    ``grades`` the instructor's grade of each answer by id (None = ungraded), and
+    ``writer`` the course's :class:`~edutools.generate.options.OptionWriter` (its
+    vocabulary judges spelling). Checks that need what is missing do not run.
+    """
 
     question: Question | None = None
     assertions: Mapping[str, Assertion] = field(default_factory=dict)
+    grades: Mapping[str, float | None] = field(default_factory=dict)
+    writer: OptionWriter | None = None
 
 
 Check = Callable[[Item, CheckContext], Flag | None]
@@ -297,6 +306,124 @@ def too_few_functioning_options(item: Item, ctx: CheckContext) -> Flag | None:
     )
 
 
+_GENERIC = frozenset(
+    content_stems(
+        "why how what which explain explanation reasoning reason reasons answer describe "
+        "justify think happens happened happen your you give state show mean means discuss "
+        "tell say said sentence sentences words briefly short detail example examples "
+        "question questions one two three following above below case situation"
+    )
+)
+_DEICTIC = frozenset(["it", "this", "that", "they", "them", "he", "she", "there"])
+
+
+def stem_without_context(item: Item, ctx: CheckContext) -> Flag | None:
+    """The question gives no context of its own ("Why?", "Explain your reasoning.").
+
+    Such a stem leaned on something the students saw (a diagram, an earlier question): in a
+    quiz it cannot be answered. Fewer than two content words beyond the generic ones
+    ("why", "explain", "answer" ...) count as no context, and so does one content word
+    next to a pronoun that points outside the question ("Why does it stay on?").
+    """
+    text = ctx.question.text if ctx.question is not None else item.stem
+    content = [s for s in content_stems(text) if s not in _GENERIC]
+    deictic = [w for w in words(text) if w in _DEICTIC]
+    if len(content) >= 2 or (len(content) == 1 and not deictic):
+        return None
+    what = f"refers to '{deictic[0]}' without saying what it is" if deictic else "names nothing"
+    return Flag(
+        check="stem_without_context",
+        message=(
+            f"the question '{text.strip()[:80]}' {what}; add the situation or the topic it "
+            "is about so the item stands on its own"
+        ),
+        severity="error",
+    )
+
+
+def option_fragment(item: Item, ctx: CheckContext) -> Flag | None:
+    """An option built from an assertion that is not a self-contained declarative sentence.
+
+    Options not linked to an assertion (a human-written item's "Whale", "Shark") are not
+    sentences by design and are not checked.
+    """
+    bad = [(i, fragment_reason(o.text)) for i, o in enumerate(item.options) if o.assertion_id]
+    bad = [(i, why) for i, why in bad if why]
+    if not bad:
+        return None
+    first = bad[0][1]
+    verb = "is not a full sentence" if len(bad) == 1 else "are not full sentences"
+    return Flag(
+        check="option_fragment",
+        message=f"{_names([i for i, _ in bad])} {verb} ({first}); rewrite it",
+        options=[i for i, _ in bad],
+    )
+
+
+def option_spelling(item: Item, ctx: CheckContext) -> Flag | None:
+    """Words in options that are neither English words nor the course's own terms."""
+    if ctx.writer is None:
+        return None
+    found = [(i, ctx.writer.misspelled(o.text)) for i, o in enumerate(item.options)]
+    found = [(i, w) for i, w in found if w]
+    if not found:
+        return None
+    shown = ", ".join(f"'{w}'" for _, ws in found for w in ws[:3])
+    return Flag(
+        check="option_spelling",
+        message=f"{_names([i for i, _ in found])}: unknown word(s) {shown}; check the spelling",
+        options=[i for i, _ in found],
+    )
+
+
+def foil_unconfirmed(item: Item, ctx: CheckContext) -> Flag | None:
+    """A wrong statement that neither a grade nor the instructor confirmed as wrong.
+
+    Only the engine judged it (text similarity, or an LLM): it may be a true statement.
+    """
+    idle = []
+    for i, o in enumerate(item.options):
+        a = ctx.assertions.get(o.assertion_id) if o.assertion_id else None
+        if a is not None and a.truth == "foil" and a.basis == "engine":
+            idle.append(i)
+    if not idle:
+        return None
+    return Flag(
+        check="foil_unconfirmed",
+        message=(
+            f"{_names(idle)}: no graded answer and no label confirms that this statement is "
+            "wrong; check it, or label its claim"
+        ),
+        options=idle,
+    )
+
+
+def true_distractor(item: Item, ctx: CheckContext) -> Flag | None:
+    """A statement used as wrong whose supporting answers are mostly graded correct."""
+    if not ctx.grades:
+        return None
+    bad = []
+    for i, o in enumerate(item.options):
+        a = ctx.assertions.get(o.assertion_id) if o.assertion_id else None
+        if a is None or a.truth != "foil":
+            continue
+        graded = [g for g in (ctx.grades.get(s) for s in a.support) if g is not None]
+        if graded and sum(g >= 0.8 for g in graded) * 2 > len(graded):
+            bad.append(i)
+    if not bad:
+        return None
+    role = "the key" if item.form == "foil_key" else "a distractor"
+    return Flag(
+        check="true_distractor",
+        message=(
+            f"{_names(bad)} is used as {role} that is wrong, but most graded answers that state "
+            "it were graded correct; it is probably true"
+        ),
+        severity="error",
+        options=bad,
+    )
+
+
 CHECKS: dict[str, Check] = {
     "all_none_of_above": all_none_of_above,
     "key_longest": key_longest,
@@ -306,6 +433,11 @@ CHECKS: dict[str, Check] = {
     "key_repeats_stem": key_repeats_stem,
     "grammatical_mismatch": grammatical_mismatch,
     "too_few_functioning_options": too_few_functioning_options,
+    "stem_without_context": stem_without_context,
+    "option_fragment": option_fragment,
+    "option_spelling": option_spelling,
+    "foil_unconfirmed": foil_unconfirmed,
+    "true_distractor": true_distractor,
 }
 
 
@@ -314,6 +446,8 @@ def check_item(
     *,
     question: Question | None = None,
     assertions: Mapping[str, Assertion] | None = None,
+    grades: Mapping[str, float | None] | None = None,
+    writer: OptionWriter | None = None,
 ) -> list[Flag]:
     """Run every check on one item.
 
@@ -325,6 +459,10 @@ def check_item(
         Its question (for context; the stem is checked as written).
     assertions : mapping of id to Assertion, optional
         The bank's assertions; enables the truth- and support-based checks.
+    grades : mapping of answer id to grade, optional
+        Enables ``true_distractor``.
+    writer : OptionWriter, optional
+        The course's option writer; enables ``option_spelling``.
 
     Returns
     -------
@@ -341,7 +479,12 @@ def check_item(
     >>> [f.check for f in check_item(item)]
     ['all_none_of_above', 'negative_stem']
     """
-    ctx = CheckContext(question=question, assertions=dict(assertions or {}))
+    ctx = CheckContext(
+        question=question,
+        assertions=dict(assertions or {}),
+        grades=dict(grades or {}),
+        writer=writer,
+    )
     flags = []
     for check in CHECKS.values():
         flag = check(item, ctx)
@@ -361,7 +504,7 @@ def check_bank(bank: ItemBank, course: Course | None = None) -> ItemBank:
     bank : ItemBank
         The bank to check.
     course : Course, optional
-        The course, to give checks each item's question.
+        The course, to give checks each item's question, the grades and the vocabulary.
 
     Returns
     -------
@@ -375,10 +518,14 @@ def check_bank(bank: ItemBank, course: Course | None = None) -> ItemBank:
     """
     assertions = {a.id: a for a in bank.assertions}
     questions = {q.id: q for q in course.questions} if course is not None else {}
+    grades = {a.id: a.grade for a in course.answers} if course is not None else {}
+    writer = OptionWriter(course) if course is not None else None
     items = []
     for item in bank.items:
         kept = [f for f in item.flags if f.check not in CHECKS]
         question = questions.get(item.question_id) if item.question_id else None
-        new = check_item(item, question=question, assertions=assertions)
+        new = check_item(
+            item, question=question, assertions=assertions, grades=grades, writer=writer
+        )
         items.append(item.model_copy(update={"flags": kept + new}))
     return bank.model_copy(update={"items": items})

@@ -89,23 +89,41 @@ def test_items_are_valid_with_deterministic_ids() -> None:
         assert all(o.assertion_id for o in item.options)
 
 
+def _uses(items: list) -> Counter[str]:
+    return Counter(o.assertion_id for i in items for o in i.options)
+
+
+def test_reuse_limit_and_distinct_items() -> None:
+    assertions = pool(6, 7)
+    for max_uses in (1, 2, 3):
+        items = assemble(Q, assertions, source="x", provenance=PROV, max_uses=max_uses)
+        assert max(_uses(items).values()) <= max_uses
+        option_sets = [frozenset(o.assertion_id for o in i.options) for i in items]
+        assert len(set(option_sets)) == len(option_sets)
+        keys = [
+            o.assertion_id for i in items if i.form != "select_all" for o in i.options if o.is_key
+        ]
+        assert len(keys) == len(set(keys)), "an assertion keys at most one item"
+    # 13 assertions used at most twice give at most 26 // 4 = 6 items of 4 options
+    assert len(assemble(Q, assertions, source="x", provenance=PROV)) == 6
+
+
 def test_mix_is_followed() -> None:
     assertions = pool(6, 7)
     items = assemble(Q, assertions, source="x", provenance=PROV)
     forms = Counter(i.form for i in items)
-    # 13 items split .5/.3/.2 by largest remainder -> 6.5/3.9/2.6 -> 6, 4, 3; 14 would need
-    # 7 correct_key items but there are only 6 correct assertions to key them
-    assert forms == {"correct_key": 6, "foil_key": 4, "select_all": 3}
+    # 6 items split .5/.3/.2 one at a time by the largest shortfall -> 3, 2, 1
+    assert forms == {"correct_key": 3, "foil_key": 2, "select_all": 1}
     only = assemble(Q, assertions, mix=FormMix(1, 0, 0), source="x", provenance=PROV)
     assert {i.form for i in only} == {"correct_key"}
-    assert len(only) == 6
+    assert len(only) == 4  # 7 foils x 2 uses / 3 per item
 
 
 def test_foils_ranked_by_support() -> None:
-    assertions = pool(4, 6)
+    assertions = pool(6, 6)
     items = assemble(Q, assertions, mix=FormMix(0, 1, 0), source="x", provenance=PROV)
     keys = [next(o.assertion_id for o in i.options if o.is_key) for i in items]
-    assert keys == ["f5", "f4", "f3", "f2", "f1", "f0"]
+    assert keys == ["f5", "f4", "f3", "f2"]  # 6 correct x 2 uses / 3 per item
     first = assemble(Q, assertions, mix=FormMix(1, 0, 0), source="x", provenance=PROV)[0]
     assert {o.assertion_id for o in first.options if not o.is_key} == {"f5", "f4", "f3"}
     assert [a.id for a in rank_by_support(assertions)][:2] == ["f5", "f4"]
@@ -115,12 +133,12 @@ def test_foils_ranked_by_support() -> None:
     ("n_correct", "n_foil", "forms", "note"),
     [
         pytest.param(
-            3, 2, {"foil_key": 2, "select_all": 1}, "only 2 foil(s), 3 needed", id="too-few-foils"
+            3, 2, {"foil_key": 1, "select_all": 1}, "only 2 foil(s), 3 needed", id="too-few-foils"
         ),
         pytest.param(
             2,
             5,
-            {"correct_key": 2, "select_all": 1},
+            {"correct_key": 1, "select_all": 2},
             "only 2 correct assertion(s), 3 needed",
             id="too-few-correct",
         ),
@@ -153,10 +171,24 @@ def test_seed_changes_order_only() -> None:
 
 
 def test_key_positions_are_balanced() -> None:
-    assertions = pool(6, 7)
-    items = assemble(Q, assertions, mix=FormMix(1, 1, 0), source="x", provenance=PROV)
+    many = [
+        Assertion(
+            id=f"c{i}", question_id="q1", text=f"Plants need item {i} of kind {w}.", truth="correct"
+        )
+        for i, w in enumerate("abcdefghijklmnop")
+    ] + [
+        Assertion(
+            id=f"f{i}",
+            question_id="q1",
+            text=f"Plants grow from thing {i} of sort {w}.",
+            truth="foil",
+            support=["s"],
+        )
+        for i, w in enumerate("abcdefghijklmnop")
+    ]
+    items = assemble(Q, many, mix=FormMix(1, 1, 0), source="x", provenance=PROV)
     positions = Counter(i.key_indices[0] for i in items)
-    assert len(items) == 12
+    assert len(items) >= 12
     assert set(positions) == {0, 1, 2, 3}
     assert max(positions.values()) - min(positions.values()) <= 2
 
@@ -170,10 +202,27 @@ def test_max_items_and_duplicates() -> None:
     assert all(o.assertion_id != "c9" for i in items for o in i.options)
 
 
+def test_near_duplicate_options_never_share_an_item() -> None:
+    assertions = [
+        *pool(4, 4),
+        Assertion(
+            id="f9",
+            question_id="q1",
+            text="Plants grow from darkness!",
+            truth="foil",
+            support=["x"],
+        ),
+    ]
+    items = assemble(Q, assertions, source="x", provenance=PROV)
+    for item in items:
+        ids = {o.assertion_id for o in item.options}
+        assert not {"f1", "f9"} <= ids
+
+
 def test_select_all_has_keys_and_distractors() -> None:
     assertions = pool(4, 5)
     items = assemble(Q, assertions, mix=FormMix(0, 0, 1), source="x", provenance=PROV, k=3)
-    assert len(items) == 3
+    assert 5 <= len(items) <= 6  # at most 9 assertions x 2 uses / 3 options
     for item in items:
         assert 1 <= len(item.key_indices) <= 2
     bank(items, assertions, k=3)
@@ -185,6 +234,7 @@ def test_select_all_has_keys_and_distractors() -> None:
         pytest.param(dict(k=1), "k=1", id="k-too-small"),
         pytest.param(dict(k=11), "k=11", id="k-too-large"),
         pytest.param(dict(max_items=-1), "max_items=-1", id="negative-max"),
+        pytest.param(dict(max_uses=0), "max_uses=0", id="no-uses"),
     ],
 )
 def test_invalid_arguments(kwargs: dict[str, int], message: str) -> None:

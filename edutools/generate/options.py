@@ -1,0 +1,649 @@
+"""Make option text an instructor would accept: one self-contained, correctly spelled sentence.
+
+:class:`OptionWriter` is built once per course. It learns the course's own vocabulary (the
+words of its questions, reference answers and concepts, and words that at least
+``min_students`` different students use), so course terms ("nucleoid", "CSMA",
+"bitstream") are never "corrected". :meth:`OptionWriter.polish` then:
+
+* corrects misspelled words: first against the course's vocabulary (Damerau-Levenshtein
+  distance <= 2, closest then most frequent), then with pyspellchecker's English word
+  frequencies at distance 1 (a maintained, offline spell-checker); acronyms, words with
+  digits and words it cannot place confidently are left alone (and reported);
+* restores a missing subject where the question makes it clear: "Makes a short circuit."
+  for "What does the wire do?" becomes "The wire makes a short circuit."; a leading
+  "It"/"They" is replaced the same way, only when the question has one clear subject;
+* capitalises the first letter, ends with one period, tidies spaces before punctuation;
+* rejects what is still a fragment (no verb, a dangling first word, fewer than 4 words).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from edutools.schema import Course, Question
+from edutools.text import STOPWORDS, words
+
+__all__ = ["OptionWriter", "Polished", "fragment_reason", "question_subject"]
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+
+# Common verbs of explanatory answers (3rd person and base forms are both listed where the
+# base form is not also a common noun). A sentence needs one of these, a word ending in a
+# verb suffix, or an auxiliary to count as a clause.
+_AUX = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "has",
+        "have",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "must",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "dont",
+        "doesnt",
+        "didnt",
+        "cant",
+        "couldnt",
+        "wont",
+        "wouldnt",
+        "shouldnt",
+        "hasnt",
+        "havent",
+        "hadnt",
+    ]
+)
+_VERBS = frozenset(
+    [
+        "make",
+        "makes",
+        "made",
+        "cause",
+        "causes",
+        "caused",
+        "create",
+        "creates",
+        "created",
+        "produce",
+        "produces",
+        "produced",
+        "contain",
+        "contains",
+        "contained",
+        "use",
+        "uses",
+        "used",
+        "need",
+        "needs",
+        "needed",
+        "allow",
+        "allows",
+        "allowed",
+        "prevent",
+        "prevents",
+        "prevented",
+        "become",
+        "becomes",
+        "became",
+        "get",
+        "gets",
+        "got",
+        "give",
+        "gives",
+        "gave",
+        "go",
+        "goes",
+        "went",
+        "take",
+        "takes",
+        "took",
+        "keep",
+        "keeps",
+        "kept",
+        "let",
+        "lets",
+        "provide",
+        "provides",
+        "provided",
+        "require",
+        "requires",
+        "required",
+        "increase",
+        "increases",
+        "increased",
+        "decrease",
+        "decreases",
+        "decreased",
+        "reduce",
+        "reduces",
+        "reduced",
+        "depend",
+        "depends",
+        "depended",
+        "mean",
+        "means",
+        "meant",
+        "send",
+        "sends",
+        "sent",
+        "receive",
+        "receives",
+        "received",
+        "carry",
+        "carries",
+        "carried",
+        "flow",
+        "flows",
+        "flowed",
+        "move",
+        "moves",
+        "moved",
+        "stay",
+        "stays",
+        "stayed",
+        "remain",
+        "remains",
+        "remained",
+        "break",
+        "breaks",
+        "broke",
+        "change",
+        "changes",
+        "changed",
+        "form",
+        "forms",
+        "formed",
+        "turn",
+        "turns",
+        "turned",
+        "lead",
+        "leads",
+        "led",
+        "result",
+        "results",
+        "resulted",
+        "occur",
+        "occurs",
+        "occurred",
+        "happen",
+        "happens",
+        "happened",
+        "work",
+        "works",
+        "worked",
+        "stop",
+        "stops",
+        "stopped",
+        "connect",
+        "connects",
+        "connected",
+        "block",
+        "blocks",
+        "blocked",
+        "pass",
+        "passes",
+        "passed",
+        "lose",
+        "loses",
+        "lost",
+        "gain",
+        "gains",
+        "gained",
+        "absorb",
+        "absorbs",
+        "absorbed",
+        "release",
+        "releases",
+        "released",
+        "store",
+        "stores",
+        "stored",
+        "convert",
+        "converts",
+        "converted",
+        "transfer",
+        "transfers",
+        "transferred",
+        "divide",
+        "divides",
+        "divided",
+        "copy",
+        "copies",
+        "copied",
+        "bind",
+        "binds",
+        "bound",
+        "fit",
+        "fits",
+        "lower",
+        "lowers",
+        "lowered",
+        "raise",
+        "raises",
+        "raised",
+        "speed",
+        "speeds",
+        "sped",
+        "slow",
+        "slows",
+        "slowed",
+        "kill",
+        "kills",
+        "killed",
+        "help",
+        "helps",
+        "helped",
+        "show",
+        "shows",
+        "showed",
+        "shown",
+        "differ",
+        "differs",
+        "differed",
+        "consist",
+        "consists",
+        "consisted",
+        "belong",
+        "belongs",
+        "belonged",
+        "come",
+        "comes",
+        "came",
+        "grow",
+        "grows",
+        "grew",
+        "exist",
+        "exists",
+        "existed",
+        "act",
+        "acts",
+        "acted",
+        "lack",
+        "lacks",
+        "lacked",
+        "depends",
+        "include",
+        "includes",
+        "included",
+        "involve",
+        "involves",
+        "involved",
+        "avoid",
+        "avoids",
+        "avoided",
+        "ensure",
+        "ensures",
+        "ensured",
+        "detect",
+        "detects",
+        "detected",
+        "guarantee",
+        "guarantees",
+        "guaranteed",
+        "know",
+        "knows",
+        "knew",
+        "see",
+        "sees",
+        "saw",
+        "say",
+        "says",
+        "said",
+        "read",
+        "reads",
+        "write",
+        "writes",
+        "wrote",
+        "open",
+        "opens",
+        "opened",
+        "close",
+        "closes",
+        "closed",
+        "light",
+        "lights",
+        "lit",
+    ]
+)
+_VERB_SUFFIX = re.compile(r"(?:ed|ing|ize|ise|ate|ify)$")
+_SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "these"})
+_DANGLING_START = frozenset(
+    [
+        "because",
+        "since",
+        "so",
+        "therefore",
+        "thus",
+        "hence",
+        "and",
+        "but",
+        "or",
+        "which",
+        "that",
+        "whereas",
+        "while",
+        "although",
+        "if",
+        "when",
+        "by",
+        "from",
+        "through",
+        "via",
+        "with",
+        "to",
+        "into",
+        "in",
+        "mostly",
+        "mainly",
+        "only",
+        "just",
+        "also",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Polished:
+    """An option's text after polishing, with what was changed and what looks wrong."""
+
+    text: str
+    corrections: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()
+    subject_restored: bool = False
+    fragment: str | None = None
+
+
+def _damerau(a: str, b: str, limit: int = 2) -> int:
+    """Optimal-string-alignment distance, stopping early above ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _deletions(word: str) -> set[str]:
+    """``word`` with 0, 1 or 2 letters deleted."""
+    one = {word[:i] + word[i + 1 :] for i in range(len(word))}
+    two = {w[:i] + w[i + 1 :] for w in one for i in range(len(w))}
+    return {word} | one | two
+
+
+@functools.cache
+def _spell() -> object:
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1)
+
+
+def question_subject(question_text: str) -> str | None:
+    """The one clear subject of a question, or None.
+
+    Recognises "What does/is X ...", "Why does/is X ...", "How does X ...", "Explain why X
+    is/was ..." and "What happens to X ..." with X a short noun phrase.
+
+    Example
+    -------
+    >>> question_subject("Why does the bulb stay on when switch Y is open?")
+    'the bulb'
+    >>> question_subject("What happens to a red blood cell placed in pure water?")
+    'a red blood cell'
+    >>> question_subject("Compare A and B.") is None
+    True
+    """
+    text = " ".join(question_text.split())
+    verbs = "|".join(sorted(_VERBS | {"stay", "stays", "remain", "remains", "look", "looks"}))
+    patterns = (
+        r"^(?:why|how)\s+(?:does|do|did|can|will|would|could)\s+"
+        r"(?P<np>(?:(?:the|a|an|this|these|each|every)\s+)?[\w-]+(?:\s+[\w-]+){0,3}?)\s+"
+        rf"(?:{verbs})\b",
+        r"^what\s+(?:does|do|did|can|will|would|could)\s+"
+        r"(?P<np>(?:(?:the|a|an|this|these|each|every)\s+)?[\w-]+(?:\s+[\w-]+){0,3}?)\s+"
+        rf"(?:{verbs})\b",
+        r"^(?:explain|describe)\s+why\s+(?P<np>(?:the\s+)?[\w-]+(?:\s+[\w-]+){0,3}?)\s+"
+        r"(?:is|are|was|were|does|do|did|has|had|will|can)\b",
+        r"^what\s+happens\s+to\s+(?P<np>(?:the|a|an)\s+[\w-]+(?:\s+[\w-]+){0,4}?)"
+        r"(?:\s+(?:placed|put|when|if|in|after|during|that|which)\b|\s*[?.,])",
+    )
+    for pattern in patterns:
+        found = re.search(pattern, text, flags=re.IGNORECASE)
+        if found:
+            np_ = found.group("np").strip()
+            raw = np_.split()
+            tokens = [t.lower() for t in raw]
+            names_last = len(raw[-1]) == 1 and raw[-1].isupper()  # "bulb A"
+            if set(tokens) & _AUX or (tokens[-1] in STOPWORDS and not names_last):
+                continue
+            return np_[0].lower() + np_[1:] if tokens[0] in ("the", "a", "an") else np_
+    return None
+
+
+def fragment_reason(text: str) -> str | None:
+    """Why ``text`` is not a self-contained declarative sentence, or None when it is one.
+
+    Example
+    -------
+    >>> fragment_reason("Because it is open."), fragment_reason("Short circuit."), fragment_reason("The switch is open.")
+    ("it starts with 'because'", 'it has fewer than 4 words', None)
+    """
+    tokens = words(text)
+    if len(tokens) < 4:
+        return "it has fewer than 4 words"
+    if tokens[0] in _DANGLING_START:
+        return f"it starts with '{tokens[0]}'"
+    if tokens[0] in _SUBJECT_PRONOUNS and tokens[0] in ("it", "they"):
+        return f"its subject '{tokens[0]}' has no antecedent"
+    if len(tokens) <= 6 and not any(
+        t in _AUX or t in _VERBS or _VERB_SUFFIX.search(t) or (t.endswith("s") and len(t) > 3)
+        for t in tokens
+    ):
+        return "it has no verb"
+    if tokens[0] in _VERBS or tokens[0] in _AUX - {"do", "does", "did"}:
+        return "it has no subject"
+    return None
+
+
+@dataclass
+class OptionWriter:
+    """Polishes option text for one course (see the module docstring).
+
+    Parameters
+    ----------
+    course : Course
+        Its questions, reference answers, concepts and answers give the vocabulary.
+    min_students : int
+        A word written by at least this many students is taken as a course term.
+
+    Example
+    -------
+    >>> from edutools import io
+    >>> writer = OptionWriter(io.read_course(io.example_course_dir()))
+    >>> writer.polish("the nucleiod holds the DNA of prokaryotes").text
+    'The nucleoid holds the DNA of prokaryotes.'
+    """
+
+    course: Course
+    min_students: int = 3
+    vocabulary: Counter[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        vocab: Counter[str] = Counter()
+        for text in self._course_texts():
+            vocab.update(w.lower() for w in _WORD.findall(text))
+        by_students: dict[str, set[str]] = {}
+        for a in self.course.answers:
+            for w in {w.lower() for w in _WORD.findall(a.text)}:
+                by_students.setdefault(w, set()).add(a.student_id)
+        for w, who in by_students.items():
+            if len(who) >= self.min_students:
+                vocab[w] += len(who)
+        self.vocabulary = vocab
+        self._cache: dict[str, str | None] = {}
+        # symmetric-delete index: every course word under its deletions of up to 2 letters
+        self._deletes: dict[str, set[str]] = {}
+        for w in vocab:
+            if len(w) >= 3:
+                for d in _deletions(w):
+                    self._deletes.setdefault(d, set()).add(w)
+
+    def _near(self, word: str) -> set[str]:
+        """Course words within 2 deletions of ``word`` (candidates for distance <= 2)."""
+        out: set[str] = set()
+        for d in _deletions(word):
+            out |= self._deletes.get(d, set())
+        return out
+
+    def _course_texts(self) -> Iterable[str]:
+        yield self.course.title
+        for c in self.course.concepts:
+            yield c.name
+            yield c.description
+        for q in self.course.questions:
+            yield q.text
+            yield from q.references
+
+    # ------------------------------------------------------------------ spelling
+
+    def known(self, word: str) -> bool:
+        """True when ``word`` is a course term or an English word."""
+        low = word.lower().strip("'’")
+        if low in self.vocabulary:
+            return True
+        spell = _spell()
+        return bool(spell.known([low]))  # type: ignore[attr-defined]
+
+    def correct(self, word: str) -> str | None:
+        """The correction of a misspelled ``word``, ``word`` itself if fine, None if unsure."""
+        if word in self._cache:
+            return self._cache[word]
+        out = self._correct(word)
+        self._cache[word] = out
+        return out
+
+    def _correct(self, word: str) -> str | None:
+        low = word.lower()
+        if len(low) < 3 or any(ch.isdigit() for ch in word) or (word.isupper() and len(word) > 1):
+            return word
+        if self.known(low) or "'" in low or "’" in low:
+            return word
+        close = [
+            (d, -self.vocabulary[v], v) for v in self._near(low) if (d := _damerau(low, v)) <= 2
+        ]
+        best: str | None = None
+        if close:
+            close.sort()
+            # a unique closest course word; at distance 2 it must be a long word
+            if (len(close) == 1 or close[0][0] < close[1][0]) and (
+                close[0][0] == 1 or len(low) >= 6
+            ):
+                best = close[0][2]
+        if best is None:
+            spell = _spell()
+            candidates = spell.candidates(low) or set()  # type: ignore[attr-defined]
+            if low not in candidates and candidates:
+                freq = spell.word_usage_frequency  # type: ignore[attr-defined]
+                ranked = sorted(candidates, key=lambda c: (-freq(c), c))
+                if len(ranked) == 1 or freq(ranked[0]) > 5 * freq(ranked[1]):
+                    best = ranked[0]
+        if best is None:
+            return None
+        return best[0].upper() + best[1:] if word[0].isupper() else best
+
+    # ------------------------------------------------------------------ polishing
+
+    def polish(self, text: str, question: Question | None = None) -> Polished:
+        """The option version of ``text`` (see the module docstring)."""
+        corrections: list[tuple[str, str]] = []
+        unknown: list[str] = []
+
+        def fix(m: re.Match[str]) -> str:
+            w = m.group(0)
+            c = self.correct(w)
+            if c is None:
+                unknown.append(w)
+                return w
+            if c != w:
+                corrections.append((w, c))
+            return c
+
+        out = " ".join(text.split())
+        out = _WORD.sub(fix, out)
+        out = re.sub(r"\s+([,.;:!?])", r"\1", out)
+        out = re.sub(r"([,;:])(?=[A-Za-z])", r"\1 ", out)
+        out = re.sub(r"\bi\b", "I", out)
+        restored = False
+        if question is not None:
+            subject = question_subject(question.text)
+            if subject is not None:
+                out, restored = _restore_subject(out, subject)
+        out = out.strip(" ,;:-")
+        out = re.sub(r"[.!?;,:\s]+$", "", out)
+        if out:
+            out = out[0].upper() + out[1:] + "."
+        return Polished(
+            text=out,
+            corrections=tuple(corrections),
+            unknown=tuple(dict.fromkeys(unknown)),
+            subject_restored=restored,
+            fragment=fragment_reason(out) if out else "it is empty",
+        )
+
+    def misspelled(self, text: str) -> list[str]:
+        """Words of ``text`` that are neither English words nor course terms."""
+        out = []
+        for w in _WORD.findall(text):
+            low = w.lower()
+            if len(low) < 3 or w.isupper() or "'" in w or "’" in w:
+                continue
+            if not self.known(low):
+                out.append(w)
+        return list(dict.fromkeys(out))
+
+
+def _restore_subject(text: str, subject: str) -> tuple[str, bool]:
+    tokens = text.split()
+    if not tokens:
+        return text, False
+    first = tokens[0].lower().strip(",")
+    plural = subject.lower().split()[-1].endswith("s") and not subject.lower().endswith("ss")
+    if first in ("it", "they") and (first == "they") == plural:
+        return " ".join([subject, *tokens[1:]]), True
+    if first in _VERBS and first not in ("light", "open", "close", "turn", "work", "break"):
+        verb_plural = not first.endswith("s")
+        if verb_plural == plural:
+            return " ".join([subject, first, *tokens[1:]]), True
+    return text, False
