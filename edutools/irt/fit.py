@@ -10,12 +10,15 @@ S-X² = Σ_s N_s (O_js - E_js)² / (E_js (1 - E_js)), on (groups - item paramete
 Groups whose expected counts fall below ``mincell`` are merged with their neighbours, from
 the tails inwards, as mirt's ``itemfit`` does. Only complete response vectors enter.
 
-Infit and outfit mean squares (Wright & Masters, 1982) use residuals z = (x - P) / sqrt(W),
-W = P (1 - P): outfit = mean z², infit = Σ (x - P)² / Σ W; their t statistics use the
-Wilson–Hilferty cube-root transformation with the variances of Wright & Masters.
+Infit and outfit mean squares (Wright & Masters, 1982) use residuals z = (x - E) / sqrt(W)
+with E the expected score and W its variance (E = P, W = P (1 - P) for 0/1 items; for
+polytomous items E = Σ_k k P_k, W = Σ_k (k - E)² P_k): outfit = mean z²,
+infit = Σ (x - E)² / Σ W; their t statistics use the Wilson–Hilferty cube-root
+transformation with the variances of Wright & Masters (the fourth central moment C of
+the score enters).
 
 lz (Drasgow, Levine & Williams, 1985) standardises the log-likelihood of a response vector:
-lz = (l0 - E[l0]) / sqrt(Var[l0]).
+lz = (l0 - E[l0]) / sqrt(Var[l0]), l0 = Σ_j log P_j(x_j), also for polytomous items.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from scipy import stats
 from edutools.errors import DataError
 from edutools.irt._summed import score_distribution
 from edutools.irt.result import Calibration
+from edutools.irt.result_poly import PolyCalibration
 from edutools.irt.scoring import Method, align_responses, score
 
 __all__ = ["infit_outfit", "item_fit", "person_fit", "sx2"]
@@ -125,8 +129,15 @@ def sx2(calibration: Calibration, data: Any, *, mincell: float = 1.0) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def _theta(calibration: Calibration, frame: pd.DataFrame, theta: Any, method: Method) -> np.ndarray:
+AnyCalibration = Calibration | PolyCalibration
+
+
+def _theta(
+    calibration: AnyCalibration, frame: pd.DataFrame, theta: Any, method: Method
+) -> np.ndarray:
     if theta is None:
+        if isinstance(calibration, PolyCalibration) and calibration.quadrature is None:
+            method = "wle"  # a CML calibration has no θ distribution for EAP
         return score(calibration, frame, method)["theta"].to_numpy()
     th = np.asarray(theta, dtype=float).reshape(-1)
     if th.size != len(frame):
@@ -134,16 +145,45 @@ def _theta(calibration: Calibration, frame: pd.DataFrame, theta: Any, method: Me
     return th
 
 
+def _score_moments(
+    calibration: AnyCalibration, th: np.ndarray, X: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per person and item: expected score E, variance W, fourth central moment C and the
+    log-probability of the observed score (persons × items; P clipped away from 0 and 1)."""
+    if isinstance(calibration, PolyCalibration):
+        probs = calibration.category_probabilities(th)
+        shape = (th.size, len(probs))
+        E, W, C, logp = (np.zeros(shape) for _ in range(4))
+        x = np.nan_to_num(X).astype(int)
+        for j, P in enumerate(probs):
+            P = np.clip(P, 1e-12, 1.0)
+            k = np.arange(P.shape[1])
+            E[:, j] = P @ k
+            dev = k[None, :] - E[:, j, None]
+            W[:, j] = (P * dev**2).sum(axis=1)
+            C[:, j] = (P * dev**4).sum(axis=1)
+            logp[:, j] = np.log(P[np.arange(th.size), np.minimum(x[:, j], P.shape[1] - 1)])
+        return E, np.maximum(W, 1e-24), C, logp
+    # as in person_fit: P rounds to 0 or 1 for extreme estimates; keep W = P(1 - P) > 0
+    P = np.clip(calibration.probability(th), 1e-12, 1.0 - 1e-12)
+    x = np.nan_to_num(X)
+    C = P * (1 - P) ** 4 + (1 - P) * P**4  # fourth central moment of a Bernoulli
+    logp = x * np.log(P) + (1 - x) * np.log1p(-P)
+    return P, P * (1 - P), C, logp
+
+
 def infit_outfit(
-    calibration: Calibration, data: Any, theta: Any = None, *, method: Method = "eap"
+    calibration: AnyCalibration, data: Any, theta: Any = None, *, method: Method = "eap"
 ) -> pd.DataFrame:
     """Infit and outfit mean squares with their t statistics, per item.
 
-    Persons whose θ is not finite (ML for perfect scores) are left out.
+    Persons whose θ is not finite (ML for perfect scores) are left out. Polytomous
+    calibrations use the expected score and its variance (module docstring); a CML
+    calibration scores persons by WLE.
 
     Parameters
     ----------
-    calibration : Calibration
+    calibration : Calibration or PolyCalibration
     data : DataFrame or array
     theta : array-like, optional
         Person abilities; by default ``score(calibration, data, method)``.
@@ -158,20 +198,17 @@ def infit_outfit(
     -------
     >>> infit_outfit(cal, X)  # doctest: +SKIP
     """
-    frame = align_responses(calibration, data)
+    frame = align_responses(calibration, data)  # type: ignore[arg-type]
     th = _theta(calibration, frame, theta, method)
     X = frame.to_numpy(dtype=float)
     ok = np.isfinite(th)
     X, th = X[ok], th[ok]
-    # as in person_fit: P rounds to 0 or 1 for extreme estimates; keep W = P(1 - P) > 0
-    P = np.clip(calibration.probability(th), 1e-12, 1.0 - 1e-12)
+    E, W, C, _ = _score_moments(calibration, th, X)
     obs = ~np.isnan(X)
-    W = P * (1 - P)
-    C = P * (1 - P) ** 4 + (1 - P) * P**4  # fourth central moment of a Bernoulli
-    R2 = np.where(obs, (np.nan_to_num(X) - P) ** 2, 0.0)
+    R2 = np.where(obs, (np.nan_to_num(X) - E) ** 2, 0.0)
     n = obs.sum(axis=0)
     Wm = np.where(obs, W, 0.0)
-    outfit = (R2 / W).sum(axis=0) / n
+    outfit = np.where(obs, R2 / W, 0.0).sum(axis=0) / n
     infit = R2.sum(axis=0) / Wm.sum(axis=0)
     q_out = np.sqrt(np.where(obs, C / W**2, 0.0).sum(axis=0) / n**2 - 1.0 / n)
     q_in = np.sqrt(np.where(obs, C - W**2, 0.0).sum(axis=0) / Wm.sum(axis=0) ** 2)
@@ -202,13 +239,14 @@ def item_fit(
 
 
 def person_fit(
-    calibration: Calibration, data: Any, theta: Any = None, *, method: Method = "eap"
+    calibration: AnyCalibration, data: Any, theta: Any = None, *, method: Method = "eap"
 ) -> pd.DataFrame:
     """The lz person-fit statistic of every person (Drasgow, Levine & Williams, 1985).
 
-    l0 = Σ_j x log P + (1 - x) log(1 - P), E[l0] = Σ_j P log P + (1 - P) log(1 - P),
-    Var[l0] = Σ_j P (1 - P) log²(P / (1 - P)), over the answered items at θ̂. Large negative
-    values flag aberrant response vectors; lz is approximately N(0, 1) under the model.
+    l0 = Σ_j log P_j(x_j), E[l0] = Σ_j Σ_k P_jk log P_jk, Var[l0] = Σ_j (Σ_k P_jk log² P_jk
+    - (Σ_k P_jk log P_jk)²), over the answered items at θ̂ (for 0/1 items Var[l0] =
+    Σ_j P (1 - P) log²(P / (1 - P))). Large negative values flag aberrant response vectors;
+    lz is approximately N(0, 1) under the model.
 
     Returns
     -------
@@ -219,20 +257,33 @@ def person_fit(
     -------
     >>> person_fit(cal, X).sort_values("lz").head()  # doctest: +SKIP
     """
-    frame = align_responses(calibration, data)
+    frame = align_responses(calibration, data)  # type: ignore[arg-type]
     th = _theta(calibration, frame, theta, method)
     X = frame.to_numpy(dtype=float)
     obs = ~np.isnan(X)
     lz = np.full(len(frame), np.nan)
     ok = np.isfinite(th)
+    th0 = np.where(ok, th, 0.0)
+    _, _, _, logp = _score_moments(calibration, th0, X)
+    l0 = np.where(obs, logp, 0.0).sum(axis=1)
     # P can round to exactly 0 or 1 for extreme estimates; the terms' limits are finite
     # (P (1 - P) log²(P / (1 - P)) -> 0), so clip instead of letting inf * 0 make NaN.
-    P = np.clip(calibration.probability(np.where(ok, th, 0.0)), 1e-12, 1.0 - 1e-12)
-    x = np.nan_to_num(X)
-    logP, log1P = np.log(P), np.log1p(-P)
-    l0 = np.where(obs, x * logP + (1 - x) * log1P, 0.0).sum(axis=1)
-    mean = np.where(obs, P * logP + (1 - P) * log1P, 0.0).sum(axis=1)
-    var = np.where(obs, P * (1 - P) * (logP - log1P) ** 2, 0.0).sum(axis=1)
+    if isinstance(calibration, PolyCalibration):
+        mean_j, var_j = [], []
+        for P in calibration.category_probabilities(th0):
+            P = np.clip(P, 1e-12, 1.0)
+            lp = np.log(P)
+            m = (P * lp).sum(axis=1)
+            mean_j.append(m)
+            var_j.append((P * lp**2).sum(axis=1) - m**2)
+        mean_terms, var_terms = np.column_stack(mean_j), np.column_stack(var_j)
+    else:
+        P = np.clip(calibration.probability(th0), 1e-12, 1.0 - 1e-12)
+        logP, log1P = np.log(P), np.log1p(-P)
+        mean_terms = P * logP + (1 - P) * log1P
+        var_terms = P * (1 - P) * (logP - log1P) ** 2
+    mean = np.where(obs, mean_terms, 0.0).sum(axis=1)
+    var = np.where(obs, var_terms, 0.0).sum(axis=1)
     good = ok & (var > 0)
     lz[good] = (l0[good] - mean[good]) / np.sqrt(var[good])
     return pd.DataFrame({"theta": th, "lz": lz, "n_items": obs.sum(axis=1)}, index=frame.index)

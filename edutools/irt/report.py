@@ -3,7 +3,9 @@
 :func:`calibration_report` fits a model and gathers the parameter table (with standard errors
 and item metadata), item fit, classical item analysis, abilities with person fit, the
 distractor analysis when raw option choices are given, and the ICC, information and Wright-map
-charts.
+charts. Polytomous calibrations (PCM, GPCM, GRM, RSM; MML or CML) get their thresholds in the
+parameter table, infit/outfit as item fit (S-X² is for 0/1 items), expected-score ICCs and
+category response curves; CML calibrations score persons by WLE.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from edutools.irt.distractors import distractor_analysis
 from edutools.irt.estimators import calibrate
 from edutools.irt.fit import infit_outfit, item_fit, person_fit
 from edutools.irt.result import Calibration
+from edutools.irt.result_poly import PolyCalibration
 from edutools.irt.scoring import score
 
 __all__ = ["CalibrationReport", "calibration_report", "fit_with_warnings"]
@@ -50,10 +53,11 @@ class CalibrationReport:
     warnings, notes
         Items excluded and why; how the optimum was reached.
     charts
-        Altair charts by name: ``icc``, ``information``, ``wright_map``.
+        Altair charts by name: ``icc``, ``information``, ``wright_map`` and, for polytomous
+        calibrations, ``categories`` (category response curves).
     """
 
-    calibration: Calibration
+    calibration: Calibration | PolyCalibration
     parameters: pd.DataFrame
     fit: pd.DataFrame
     ctt: pd.DataFrame
@@ -93,24 +97,27 @@ class CalibrationReport:
 
 
 def fit_with_warnings(
-    data: pd.DataFrame, model: str, *, n_quadrature: int = 61
-) -> tuple[Calibration, tuple[str, ...]]:
-    """Fit ``model`` and collect its CalibrationWarnings (excluded items, non-convergence,
-    extreme estimates) as messages instead of letting them print.
+    data: pd.DataFrame, model: str, *, method: str = "mml", n_quadrature: int = 61
+) -> tuple[Calibration | PolyCalibration, tuple[str, ...]]:
+    """Fit ``model`` by ``method`` ("mml" or "cml") and collect its CalibrationWarnings
+    (excluded items, non-convergence, extreme estimates) as messages instead of letting
+    them print.
 
     Example
     -------
     >>> cal, messages = fit_with_warnings(X, "2pl")  # doctest: +SKIP
+    >>> cal, messages = fit_with_warnings(X, "pcm", method="cml")  # doctest: +SKIP
     """
+    kwargs = {} if str(method).lower() == "cml" else {"n_quadrature": n_quadrature}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CalibrationWarning)
-        cal = calibrate(data, model, n_quadrature=n_quadrature)
+        cal = calibrate(data, model, method, **kwargs)
     return cal, tuple(str(w.message) for w in caught if issubclass(w.category, CalibrationWarning))
 
 
 def calibration_report(
     data: pd.DataFrame,
-    calibration: Calibration,
+    calibration: Calibration | PolyCalibration,
     *,
     warnings: Sequence[str] = (),
     metadata: Any = None,
@@ -123,8 +130,8 @@ def calibration_report(
     Parameters
     ----------
     data : DataFrame
-        The persons × items responses (0/1, NaN missing) the calibration was fitted to.
-    calibration : Calibration
+        The persons × items responses (0/1 or 0..K, NaN missing) the calibration was fitted to.
+    calibration : Calibration or PolyCalibration
         From :func:`fit_with_warnings` (or any estimator's ``calibration_``).
     warnings : sequence of str
         The fit's warnings, kept in the report.
@@ -148,23 +155,36 @@ def calibration_report(
     >>> sorted(calibration_report(X, cal, warnings=messages).tables())  # doctest: +SKIP
     ['abilities', 'ctt', 'item_fit', 'parameters']
     """
-    from edutools.irt.plots import icc_chart, information_chart, wright_map
+    from edutools.irt.plots import category_chart, icc_chart, information_chart, wright_map
 
     cal = calibration
     frame = data[list(cal.items)]
-    try:
-        fit = item_fit(cal, frame)
-    except DataError:  # no complete response vector: S-X² is undefined, infit/outfit are not
+    if isinstance(cal, PolyCalibration):  # S-X² is defined here for 0/1 items only
         fit = infit_outfit(cal, frame)
+    else:
+        try:
+            fit = item_fit(cal, frame)
+        except DataError:  # no complete response vector: S-X² is undefined, infit/outfit are not
+            fit = infit_outfit(cal, frame)
     ctt = item_analysis(frame)
-    abilities = score(cal, frame, "eap").join(person_fit(cal, frame)[["lz"]])
+    method = "wle" if isinstance(cal, PolyCalibration) and cal.quadrature is None else "eap"
+    abilities = score(cal, frame, method).join(  # type: ignore[arg-type]
+        person_fit(cal, frame, method=method)[["lz"]]  # type: ignore[arg-type]
+    )
     distractors = None
     if choices is not None and key is not None:
         distractors = distractor_analysis(choices[list(cal.items)], key)
     icc_subset = list(cal.items) if icc_items is None else list(cal.items)[:icc_items]
+    charts = {
+        "icc": icc_chart(cal, frame, items=icc_subset),
+        "information": information_chart(cal),
+        "wright_map": wright_map(cal, abilities["theta"]),
+    }
+    if isinstance(cal, PolyCalibration):
+        charts["categories"] = category_chart(cal, frame, items=icc_subset)
     return CalibrationReport(
         calibration=cal,
-        parameters=item_table(cal, frame, metadata),
+        parameters=item_table(cal, frame, metadata),  # type: ignore[arg-type]
         fit=fit,
         ctt=ctt,
         abilities=abilities,
@@ -172,9 +192,5 @@ def calibration_report(
         warnings=tuple(warnings),
         notes=tuple(cal.notes),
         alpha=float(ctt.attrs.get("alpha", math.nan)),
-        charts={
-            "icc": icc_chart(cal, frame, items=icc_subset),
-            "information": information_chart(cal),
-            "wright_map": wright_map(cal, abilities["theta"]),
-        },
+        charts=charts,
     )

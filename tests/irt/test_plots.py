@@ -73,3 +73,60 @@ def test_wright_map_counts_every_finite_person(cal7: Calibration) -> None:
 def test_chart_errors(cal7: Calibration, call: object, match: str) -> None:
     with pytest.raises(DataError, match=match):
         call(cal7)  # type: ignore[operator]
+
+
+def test_standard_error_has_its_own_panel_and_axis(cal7: Calibration) -> None:
+    spec = information_chart(cal7).to_dict()
+    panels = spec["vconcat"]
+    assert len(panels) == 3
+    fields = [p["encoding"]["y"]["field"] for p in panels]
+    assert fields == ["information", "information", "se"]
+    assert panels[2]["encoding"]["y"]["title"] == "standard error of θ"
+
+
+def test_wright_map_labels_never_overlap() -> None:
+    from edutools.irt import simulate_items, simulate_responses
+
+    items = simulate_items(40, "2pl", seed=1)
+    Y = simulate_responses(items, 500, seed=2).responses
+    cal = TwoPL().fit(Y).calibration_
+    spec = wright_map(cal, score(cal, Y)["theta"], height=420).to_dict()
+    rows = pd.DataFrame(next(d for d in _datasets(spec) if d and "column" in d[0]))
+    assert len(rows) == 40
+    lo, hi = spec["hconcat"][0]["encoding"]["y"]["scale"]["domain"]
+    gap = 13.0 * (hi - lo) / 420
+    for _, col in rows.groupby("column"):
+        assert np.all(np.diff(np.sort(col["shown"].to_numpy())) >= gap - 1e-12)
+    assert rows["column"].max() >= 1  # 40 items on 420 px need more than one column
+
+
+def test_category_curves_of_a_polytomous_calibration(tmp_path: Path) -> None:
+    from edutools.irt import GPCM, simulate_poly_items, simulate_polytomous
+    from edutools.irt.plots import category_chart
+
+    items = simulate_poly_items(3, "gpcm", n_categories=[2, 3, 4], seed=1, b_sd=0.5)
+    X, _ = simulate_polytomous(items, 400, "gpcm", seed=2)
+    cal = GPCM().fit(X).calibration_
+    chart = category_chart(cal, X, n_bins=4)
+    rows = pd.DataFrame(_datasets(chart.to_dict())[0])
+    model = rows[rows["kind"] == "model"]
+    assert model.groupby("item")["score"].nunique().to_dict() == {
+        "item1": 2,
+        "item2": 3,
+        "item3": 4,
+    }
+    np.testing.assert_allclose(model.groupby(["item", "theta"])["probability"].sum(), 1.0)
+    observed = rows[rows["kind"] == "observed"]
+    assert observed[observed["score"] == "0"].groupby("item")["n"].sum().tolist() == [400] * 3
+    path = tmp_path / "categories.png"
+    chart.save(str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(DataError, match="polytomous"):
+        category_chart(TwoPL().fit(X >= 1).calibration_)  # type: ignore[arg-type]
+    wright = wright_map(cal, score(cal, X)["theta"]).to_dict()
+    labels = next(d for d in _datasets(wright) if d and "column" in d[0])
+    assert [r["item"] for r in labels if r["item"].startswith("item3")] == [
+        "item3:1",
+        "item3:2",
+        "item3:3",
+    ]
