@@ -48,6 +48,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from edutools.errors import DataError
 from edutools.irt.information import item_information
 from edutools.irt.result import Calibration
+from edutools.irt.result_poly import PolyCalibration
 from edutools.schema import ItemBank, Provenance
 
 __all__ = [
@@ -78,15 +79,64 @@ def _listed(names: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
-def information_table(calibration: Mapping[str, Any] | Calibration, theta: Any) -> pd.DataFrame:
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _from_json(calibration: Mapping[str, Any]) -> Calibration | PolyCalibration:
+    """A calibration rebuilt from the object ``edutools calibrate --json`` prints."""
+    rows = calibration.get("items")
+    if not isinstance(rows, list) or not rows:
+        raise DataError(
+            "the calibration has no 'items' list; expected the JSON object of "
+            "'edutools calibrate --json'"
+        )
+    model = str(calibration.get("model", "2pl")).lower()
+    rows = [r for r in rows if isinstance(r, Mapping)]
+    if any(r.get("thresholds") is not None for r in rows):
+        usable = [
+            r
+            for r in rows
+            if _finite(r.get("a"))
+            and isinstance(r.get("thresholds"), list)
+            and r["thresholds"]
+            and all(_finite(v) for v in r["thresholds"])
+        ]
+        if not usable:
+            raise DataError("no item of the calibration has a finite slope a and thresholds")
+        return PolyCalibration.from_parameters(
+            [str(r["item"]) for r in usable],
+            model,
+            [float(r["a"]) for r in usable],
+            [[float(v) for v in r["thresholds"]] for r in usable],
+        )
+    usable = [r for r in rows if _finite(r.get("a")) and _finite(r.get("d"))]
+    if not usable:
+        raise DataError("no item of the calibration has finite parameters a and d")
+    cs = [r.get("c") for r in usable]
+    c = None if all(v is None for v in cs) else [0.0 if v is None else float(v) for v in cs]
+    return Calibration.from_parameters(
+        [str(r["item"]) for r in usable],
+        [float(r["a"]) for r in usable],
+        d=[float(r["d"]) for r in usable],
+        c=c,
+        model=model,
+    )
+
+
+def information_table(
+    calibration: Mapping[str, Any] | Calibration | PolyCalibration, theta: Any
+) -> pd.DataFrame:
     """Item information at each θ (rows) for every calibrated item (columns).
 
     Parameters
     ----------
-    calibration : mapping or Calibration
+    calibration : mapping, Calibration or PolyCalibration
         The object ``edutools calibrate --json`` prints (``model`` and ``items`` with ``a``,
-        ``d`` and ``c``), or a fitted :class:`~edutools.irt.result.Calibration`. Items whose
-        parameters are missing (excluded from the fit) are left out.
+        ``d`` and ``c``, or ``a`` and ``thresholds`` for the polytomous models), or a fitted
+        calibration. Items whose parameters are missing (excluded from the fit) are left
+        out. Information is a² P (1 − P) for 0/1 items (with the 3PL's correction for c),
+        a² Var(X | θ) for divide-by-total models and Samejima's for the graded model.
     theta : array-like
         Where to evaluate.
 
@@ -100,37 +150,13 @@ def information_table(calibration: Mapping[str, Any] | Calibration, theta: Any) 
     >>> float(information_table(cal, [0.0]).iloc[0, 0])
     0.25
     """
-    if isinstance(calibration, Calibration):
-        return item_information(calibration, theta)
-    rows = calibration.get("items") if isinstance(calibration, Mapping) else None
-    if not isinstance(rows, list) or not rows:
-        raise DataError(
-            "the calibration has no 'items' list; expected the JSON object of "
-            "'edutools calibrate --json'"
-        )
-    if any(isinstance(r, Mapping) and r.get("thresholds") is not None for r in rows):
-        raise DataError(
-            f"model {calibration.get('model')!r}: test assembly needs a dichotomous calibration "
-            "(rasch, 1pl, 2pl or 3pl) with a and d per item"
-        )
-    usable = [
-        r
-        for r in rows
-        if isinstance(r, Mapping)
-        and all(isinstance(r.get(k), int | float) and math.isfinite(r[k]) for k in ("a", "d"))
-    ]
-    if not usable:
-        raise DataError("no item of the calibration has finite parameters a and d")
-    cs = [r.get("c") for r in usable]
-    c = None if all(v is None for v in cs) else [0.0 if v is None else float(v) for v in cs]
-    cal = Calibration.from_parameters(
-        [str(r["item"]) for r in usable],
-        [float(r["a"]) for r in usable],
-        d=[float(r["d"]) for r in usable],
-        c=c,
-        model=str(calibration.get("model", "2pl")),
+    cal = calibration if not isinstance(calibration, Mapping) else _from_json(calibration)
+    if isinstance(cal, Calibration):
+        return item_information(cal, theta)
+    th = np.atleast_1d(np.asarray(theta, dtype=float))
+    return pd.DataFrame(
+        cal.item_information(th), index=pd.Index(th, name="theta"), columns=list(cal.items)
     )
-    return item_information(cal, theta)
 
 
 @dataclass(frozen=True)
@@ -556,7 +582,7 @@ def objective_value(info: np.ndarray, spec: Spec) -> float:
 
 
 def assemble(
-    calibration: Mapping[str, Any] | Calibration,
+    calibration: Mapping[str, Any] | Calibration | PolyCalibration,
     bank: ItemBank,
     spec: Spec,
     *,
@@ -567,9 +593,10 @@ def assemble(
 
     Parameters
     ----------
-    calibration : mapping or Calibration
-        Item parameters: the JSON object of ``edutools calibrate --json`` or a Calibration.
-        Its item names are the bank's item ids.
+    calibration : mapping, Calibration or PolyCalibration
+        Item parameters: the JSON object of ``edutools calibrate --json`` (any model,
+        dichotomous or polytomous) or a fitted calibration. Its item names are the bank's
+        item ids.
     bank : ItemBank
         Item content, concepts and assertions (enemy sets). Rejected items are never chosen.
     spec : Spec
@@ -595,6 +622,8 @@ def assemble(
     >>> result = assemble(cal, bank, Spec(n_items=10, per_concept=(1, 2)))  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
+    if isinstance(calibration, Mapping):
+        calibration = _from_json(calibration)
     thetas = np.asarray(spec.target_theta, dtype=float)
     at_targets = information_table(calibration, thetas)
     calibrated = set(at_targets.columns)
