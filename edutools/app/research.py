@@ -355,6 +355,8 @@ def group_chart(report: CalibrationReport, group: str) -> alt.Chart:
     """Each item's a, b and p by group (points over box plots), one panel per metric."""
     cols = [c for c in ("a", "b", "p") if c in report.parameters]
     long = report.parameters.melt(id_vars=["item", group], value_vars=cols, var_name="metric")
+    names = {"a": "a (discrimination)", "b": "b (difficulty)", "p": "p (proportion correct)"}
+    long["metric"] = long["metric"].map(names)
     colour = alt.Color(f"{group}:N", legend=None)
     base = alt.Chart(long).encode(
         x=alt.X(f"{group}:N", title=group, axis=alt.Axis(labelAngle=0)),
@@ -367,7 +369,11 @@ def group_chart(report: CalibrationReport, group: str) -> alt.Chart:
     return (
         alt.layer(boxes, points, data=long)
         .properties(width=200, height=240)
-        .facet(column=alt.Column("metric:N", title=None))
+        .facet(
+            column=alt.Column(
+                "metric:N", title=None, header=alt.Header(labelFontSize=13, labelFontWeight="bold")
+            )
+        )
         .resolve_scale(y="independent")
         .properties(title=f"Item parameters by {group}")
     )
@@ -460,7 +466,10 @@ def dif_chart(table: pd.DataFrame, *, title: str = "Mantel–Haenszel DIF") -> A
         )
     )
     height = max(120, 16 * len(data))
-    return alt.layer(rules, zero, bars, points).properties(width=420, height=height, title=title)
+    subtitle = "bars: 95% interval; dashed: |Δ| = 1 (B from here), solid: |Δ| = 1.5 (C)"
+    return alt.layer(rules, zero, bars, points).properties(
+        width=420, height=height, title=alt.Title(title, subtitle=subtitle)
+    )
 
 
 def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

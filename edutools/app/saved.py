@@ -157,7 +157,11 @@ def save_calibration(store: Store, report: research.CalibrationReport, model: st
         "calibration",
         f"{model.upper()} on {report.data.name}",
         inputs=_save_data(store, report.data),
-        settings={"model": model, "method": cal.method, "n_quadrature": len(cal.quadrature)},
+        settings={
+            "model": model,
+            "method": cal.method,
+            "n_quadrature": None if cal.quadrature is None else len(cal.quadrature),
+        },
         result={
             "name": report.data.name,
             "calibration": encode(cal),
