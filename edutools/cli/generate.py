@@ -57,8 +57,33 @@ def parse_mix(text: str) -> dict[str, float]:
     )
 
 
-def summary(bank: ItemBank, seconds: float, resumed: int, out: Path) -> list[str]:
-    """The closing lines: items by form, usage, cost and time."""
+def store_location(database_url: str) -> str:
+    """Where runs are saved, for messages: the SQLite file, or the URL without its password.
+
+    Example
+    -------
+    >>> store_location("sqlite:////home/ann/.local/share/edutools/edutools.sqlite3")
+    '/home/ann/.local/share/edutools/edutools.sqlite3'
+    >>> store_location("postgresql://ann:secret@db/edu")
+    'postgresql://ann:***@db/edu'
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+def summary(
+    bank: ItemBank,
+    seconds: float,
+    resumed: int,
+    out: Path,
+    store: str | None = None,
+    batch: bool = False,
+) -> list[str]:
+    """The closing lines: items by form, usage, cost and time; where resumed work came from."""
     from edutools.llm import cost_usd
 
     forms: Counter[str] = Counter(i.form for i in bank.items)
@@ -76,16 +101,21 @@ def summary(bank: ItemBank, seconds: float, resumed: int, out: Path) -> list[str
         cost = (
             f"${usage.cost_usd:.4f}" if priced else f"cost unknown (no price for {bank.run.model})"
         )
+        if batch and priced:
+            cost += " at the Batch API's price (half the standard one)"
         lines.append(
             f"{engine}: {usage.calls} calls, {usage.cached_calls} cached calls, "
             f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens, {cost}"
         )
     else:
         lines.append(f"{engine}: no LLM calls")
-    lines.append(
-        f"time {seconds:.1f} s"
-        + (f"; {resumed} question(s) resumed from storage" if resumed else "")
-    )
+    lines.append(f"time {seconds:.1f} s")
+    if resumed:
+        lines.append(
+            f"{resumed} question(s) resumed from {store or 'the database'}, saved by an earlier run "
+            "with the same course content and settings; to start afresh, set "
+            "EDUTOOLS_DATABASE_URL (or EDUTOOLS_DATA_DIR) to another database"
+        )
     return lines
 
 
@@ -130,6 +160,13 @@ def register(app: typer.Typer) -> None:
         token_budget: int = typer.Option(
             6000, "--token-budget", help="LLM engines: most prompt tokens per request."
         ),
+        batch: bool = typer.Option(
+            False,
+            "--batch",
+            help="LLM engines: send each stage's requests as one batch through OpenAI's Batch "
+            "API (half the price, replies within 24 h). Stopped mid-batch? Run the same command "
+            "again: it picks the batches up.",
+        ),
     ) -> None:
         """Generate multiple-choice items from a course and write them as an item bank."""
         from edutools.generate import FormMix, QuestionProgress, run
@@ -166,6 +203,9 @@ def register(app: typer.Typer) -> None:
                 resumed += p.status == "resumed"
                 bar.update(task, completed=p.done, last=f"{p.question_id} {p.status}")
 
+            def on_batch(line: str) -> None:
+                bar.console.print(line, markup=False, highlight=False)
+
             bank = run(
                 course,
                 chosen,
@@ -179,7 +219,10 @@ def register(app: typer.Typer) -> None:
                 max_items=max_items,
                 self_check=self_check,
                 token_budget=token_budget,
+                batch=batch,
+                on_batch=on_batch,
             )
         io.write_item_bank(bank, out)
-        for line in summary(bank, time.monotonic() - start, resumed, out):
+        where = store_location(settings.database_url)
+        for line in summary(bank, time.monotonic() - start, resumed, out, where, batch):
             typer.echo(line)

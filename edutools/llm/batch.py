@@ -190,9 +190,13 @@ class BatchQueue:
         #: ids of the batches this queue submitted or picked up, in order
         self.batch_ids: list[str] = []
 
-    async def call(self, body: dict[str, Any]) -> BatchResult:
-        """Send ``body`` (a chat-completions request) in the next batch; its result."""
-        key = request_hash(body)
+    async def call(self, body: dict[str, Any], retry: int = 0) -> BatchResult:
+        """Send ``body`` (a chat-completions request) in the next batch; its result.
+
+        ``retry`` numbers the tries of one request: a retry is a new line in a new batch,
+        and a restarted process finds each try in the batch that holds it.
+        """
+        key = request_hash({"body": body, "retry": retry}) if retry else request_hash(body)
         entry = self._waiting.get(key)
         if entry is None:
             future: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()

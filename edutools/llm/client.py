@@ -477,7 +477,7 @@ class LLMClient:
             body["temperature"] = p.temperature
         retries = 0
         while True:
-            result = await queue.call(body)
+            result = await queue.call(body, retry=retries)
             if result.status == 200:
                 return self._batch_reply(result.body, meter)
             problem = f"batch request failed: HTTP {result.status}: {result.message[:200]}"

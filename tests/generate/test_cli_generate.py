@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,12 @@ def test_anaquest_against_the_stub_then_resume(
     assert code == 0
     assert len(stub_server.requests) == calls
     assert "anaquest (gpt-4o-mini): 0 calls, 0 cached calls" in stdout
-    assert "2 question(s) resumed from storage" in stdout
+    store = str(Path(os.environ["EDUTOOLS_DATA_DIR"]) / "edutools.sqlite3")
+    assert (
+        f"2 question(s) resumed from {store}, saved by an earlier run with the same course "
+        "content and settings; to start afresh, set EDUTOOLS_DATABASE_URL (or "
+        "EDUTOOLS_DATA_DIR) to another database"
+    ) in " ".join(stdout.split())
 
 
 def test_unpriced_model_says_so(
