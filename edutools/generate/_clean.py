@@ -18,7 +18,7 @@ from edutools.text import content_stems, words
 
 __all__ = ["clean_sentence", "is_fragment", "reject_reason"]
 
-_BULLET = re.compile(r"^\s*(?:[-*•·>]+|\(?\d{1,2}[.)]|\(?[a-z][.)](?=\s))\s*")
+_BULLET = re.compile(r"^\s*(?:[-*•·>]+|\(?\d{1,2}[.)](?!\d)|\(?[a-z][.)](?=\s))\s*")
 _LABEL = re.compile(
     r"^\s*(?:differences?|similarit(?:y|ies)|same|shared|answer|both)\s*[:=-]\s*", re.IGNORECASE
 )

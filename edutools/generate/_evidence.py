@@ -44,6 +44,7 @@ __all__ = [
     "UnitEvidence",
     "binary_grading",
     "mine_units",
+    "reference_options",
     "unit_evidence",
 ]
 
@@ -102,6 +103,17 @@ def binary_grading(course: Course) -> bool:
     """True when the course grades answers only 0 or 1 (at least 10 graded answers)."""
     grades = [a.grade for a in course.answers if a.grade is not None]
     return len(grades) >= 10 and all(g in (0.0, 1.0) for g in grades)
+
+
+def reference_options(question: Question) -> list[str]:
+    """Sentences of the reference answers that can stand as options (5 to 30 words)."""
+    out: list[str] = []
+    for ref in question.references:
+        for raw in split_sentences(ref):
+            text = clean_sentence(raw)
+            if text and not reject_reason(raw, text) and 5 <= len(text.split()) <= 30:
+                out.append(text)
+    return list(dict.fromkeys(out))
 
 
 def reference_parts(question: Question) -> list[str]:

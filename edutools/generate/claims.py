@@ -43,6 +43,7 @@ from edutools.generate._evidence import (
     UnitEvidence,
     binary_grading,
     mine_units,
+    reference_options,
     unit_evidence,
 )
 from edutools.schema import Basis, Course, Question
@@ -267,7 +268,9 @@ def mine_claims(
         review=review,
         min_confidence=min_confidence,
     )
-    return labelling_order([_decide(g, context) for g in groups])
+    return labelling_order(
+        [_decide(g, context) for g in groups], n_reference=len(reference_options(question))
+    )
 
 
 @dataclass(frozen=True)
@@ -452,43 +455,51 @@ def _confidence(n_hard: int, n_partial: int, share: float) -> float:
 # --------------------------------------------------------------------------- ordering
 
 
-def labelling_order(claims: Sequence[Claim], *, k: int = 4) -> list[Claim]:
+def labelling_order(claims: Sequence[Claim], *, k: int = 4, n_reference: int = 0) -> list[Claim]:
     """Claims in the order in which labelling them helps most.
 
     Labels are spent where they make options: a claim the instructor labels ``foil`` or
-    ``correct`` becomes an option (with ``--confirmed-only``, only labelled claims do), and
-    foils are scarcer than correct statements (the reference answers give some of those).
+    ``correct`` becomes an option (with ``--confirmed-only``, only labelled claims and the
+    reference answers do), and foils are what students' answers uniquely give; correct
+    statements also come from the reference answers (``n_reference`` usable sentences).
     Greedily, each next claim maximises
 
-    ``(P(wrong) * need_foil + P(correct) * need_correct + 0.25 * uncertainty) * log2(1 + n_students)``
+    ``(P(wrong) * need_foil + P(correct) * need_correct) * (1 + 0.1 * log2(n_students))``
 
     where ``P(wrong)``/``P(correct)`` are the claim's expected shares of wrong/right
-    answers, ``uncertainty = 1 - |P(correct) - P(wrong)|``, and the needs fall as the
-    expected number of labelled foils (``k - 1`` make a ``correct_key`` item) and correct
-    statements grows. Claims predicted off-topic come after the others, and claims the
-    instructor already labelled come last.
+    answers and the needs fall as the expected number of labelled foils (``k - 1`` make a
+    ``correct_key`` item) and of correct statements (reference sentences included) grows.
+    Larger claims win ties: their label also settles more answers. Claims predicted
+    off-topic come after the others, and claims the instructor already labelled come last.
+
+    Example
+    -------
+    >>> def c(i, pw, n):
+    ...     return Claim(id=i, question_id="q", text="x", predicted="unsure", confidence=0.5,
+    ...                  answer_ids=(), n_students=n, sentences=(), p_correct=1 - pw, p_wrong=pw)
+    >>> [x.id for x in labelling_order([c("big-true", 0.1, 30), c("foil", 0.9, 2), c("mixed", 0.5, 5)])]
+    ['foil', 'mixed', 'big-true']
     """
     todo = [c for c in claims if c.label is None and c.predicted != "off_topic"]
     off = [c for c in claims if c.label is None and c.predicted == "off_topic"]
     done = [c for c in claims if c.label is not None]
     expect_foil = float(sum(c.label == "foil" for c in claims))
-    expect_correct = float(sum(c.label == "correct" for c in claims))
+    expect_correct = float(n_reference + sum(c.label == "correct" for c in claims))
     p_wrong = np.array([c.p_wrong for c in todo])
     p_correct = np.array([c.p_correct for c in todo])
-    size = np.log2(1 + np.array([c.n_students for c in todo], dtype=float))
-    uncertainty = 1.0 - np.abs(p_correct - p_wrong)
+    size = 1.0 + 0.1 * np.log2(np.array([c.n_students for c in todo], dtype=float).clip(1))
     # ties go to the larger claim, then to the smaller id
-    rank = np.argsort(
-        np.array(sorted(range(len(todo)), key=lambda i: (-todo[i].n_students, todo[i].id))),
-        kind="stable",
+    tiebreak = np.empty(len(todo))
+    tiebreak[sorted(range(len(todo)), key=lambda i: (-todo[i].n_students, todo[i].id))] = np.arange(
+        len(todo)
     )
     left = np.ones(len(todo), dtype=bool)
     order: list[Claim] = []
     while left.any():
-        need_foil = 1.0 if expect_foil < k - 1 else 0.5 if expect_foil < 2 * (k - 1) else 0.2
-        need_correct = 0.8 if expect_correct < k - 1 else 0.2
-        gain = (p_wrong * need_foil + p_correct * need_correct + 0.25 * uncertainty) * size
-        gain = np.where(left, gain - 1e-9 * rank, -np.inf)
+        need_foil = 1.0 if expect_foil < k - 1 else 0.6 if expect_foil < 2 * (k - 1) else 0.3
+        need_correct = 0.6 if expect_correct < k - 1 else 0.15
+        gain = (p_wrong * need_foil + p_correct * need_correct) * size
+        gain = np.where(left, gain - 1e-9 * tiebreak, -np.inf)
         best = int(np.argmax(gain))
         left[best] = False
         order.append(todo[best])

@@ -27,14 +27,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import edutools
-from edutools.generate._clean import clean_sentence, reject_reason
+from edutools.generate._evidence import reference_options
 from edutools.generate._fingerprint import code_hash
 from edutools.generate.assemble import DEFAULT_MIX, FormMix, QuestionResult, rank_by_support
 from edutools.generate.claims import Claim, ClaimReview, mine_claims
 from edutools.generate.finish import finish_question
 from edutools.generate.options import OptionWriter
 from edutools.schema import Assertion, Course, Item, ItemBank, Provenance, Question, Usage
-from edutools.text import TfidfVectors, split_sentences, words
+from edutools.text import TfidfVectors
 
 __all__ = ["LocalEngine", "claims_to_assertions", "generate_local"]
 
@@ -128,12 +128,7 @@ def _reference_assertions(
     question: Question, have: list[Assertion], claims: Sequence[Claim], n: int
 ) -> list[Assertion]:
     """Up to ``n`` sentences of the reference answers that students did not already say."""
-    candidates = []
-    for ref in question.references:
-        for raw in split_sentences(ref):
-            text = clean_sentence(raw)
-            if text and not reject_reason(raw, text) and 5 <= len(words(text)) <= 30:
-                candidates.append(text)
+    candidates = reference_options(question)
     if not candidates:
         return []
     settled_correct = [c for c in claims if c.truth == "correct" and c.confirmed]
