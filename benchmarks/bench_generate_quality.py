@@ -34,12 +34,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _corpora  # noqa: E402
+import _corpora
 
-from edutools.generate.claims import Claim, ClaimLabel, ClaimReview  # noqa: E402
-from edutools.generate.evaluate import WRONG, Evaluation, evaluate  # noqa: E402
-from edutools.generate.local import LocalEngine, generate_local  # noqa: E402
-from edutools.schema import Course  # noqa: E402
+from edutools.generate.claims import Claim, ClaimLabel, ClaimReview
+from edutools.generate.evaluate import WRONG, Evaluation, evaluate
+from edutools.generate.local import LocalEngine, generate_local
+from edutools.schema import Course
 
 
 def simulated_label(claim: Claim, labels: dict[str, str]) -> ClaimLabel:
