@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from edutools.generate._llm_engine import LLMEngine
 from edutools.generate.anaquest import AnaQuestEngine
 from edutools.generate.assemble import FormMix, QuestionResult
 from edutools.generate.baseline import BaselineEngine
+from edutools.generate.claims import ClaimReview
 from edutools.generate.local import LocalEngine
 from edutools.llm import LLMClient, RetryPolicy, run_async
 from edutools.llm.client import CALL_PRIORITY
@@ -74,6 +75,8 @@ def run(
     retry: RetryPolicy | None = None,
     batch: bool = False,
     on_batch: Callable[[str], None] | None = None,
+    reviews: Mapping[str, ClaimReview] | None = None,
+    confirmed_only: bool = False,
 ) -> ItemBank:
     """Generate an item bank for ``course`` with one engine, resuming a stored run.
 
@@ -117,6 +120,12 @@ def run(
         mid-batch picks its batches up again when started again.
     on_batch : callable, optional
         ``on_batch(line)`` for each batch submitted, picked up again or finished.
+    reviews : mapping of question id to ClaimReview, optional
+        The local engine: the instructor's claim labels, edits and merges (see
+        :mod:`edutools.generate.claims`); they settle truth over the engine's predictions.
+    confirmed_only : bool
+        The local engine: only claims the instructor labelled (and the reference answers)
+        become options.
 
     Returns
     -------
@@ -154,11 +163,12 @@ def run(
     db = Store.from_settings(settings) if store is None else store
     options = {"k": k, "mix": mix, "seed": seed, "max_items": max_items}
     llm_options = {"self_check": self_check, "token_budget": token_budget}
+    local_options = {"reviews": dict(reviews or {}), "confirmed_only": confirmed_only}
     client_options = {"model": model, "retry": retry, "batch": batch, "batch_notify": on_batch}
     try:
         return run_async(
             lambda: _Run(course, targets, db, progress, cancel).go(
-                engine, settings, options, llm_options, client_options
+                engine, settings, options, {**llm_options, **local_options}, client_options
             )
         )
     finally:
@@ -201,12 +211,15 @@ async def _engine(
     llm_options: dict[str, Any],
     client_options: dict[str, Any],
 ) -> AsyncIterator[LocalEngine | LLMEngine]:
+    local_keys = ("reviews", "confirmed_only")
     if engine == "local":
-        yield LocalEngine(**options)
+        yield LocalEngine(**options, **{k: v for k, v in llm_options.items() if k in local_keys})
         return
     async with LLMClient(settings, **client_options) as client:
         cls = AnaQuestEngine if engine == "anaquest" else BaselineEngine
-        yield cls(client, **options, **llm_options)
+        yield cls(
+            client, **options, **{k: v for k, v in llm_options.items() if k not in local_keys}
+        )
 
 
 class _Run:
@@ -273,6 +286,9 @@ class _Run:
                 "items": [i for i in bank.items if i.question_id in wanted],
                 "assertions": [a for a in bank.assertions if a.question_id in wanted],
                 "run": bank.run.model_copy(update={"usage": usage}),
+                "answer_ids": {
+                    q.id: [a.id for a in self.course.answers_to(q.id)] for q in self.targets
+                },
             }
         )
         if failures:
