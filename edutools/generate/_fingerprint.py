@@ -24,6 +24,8 @@ ENGINE_MODULES: dict[str, tuple[str, ...]] = {
     ),
     "llm": (
         "generate/_llm_engine.py",
+        "generate/finish.py",
+        "generate/options.py",
         "generate/anaquest.py",
         "generate/baseline.py",
         "generate/stages.py",

