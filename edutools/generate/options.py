@@ -337,10 +337,16 @@ _DUMMY_IT = re.compile(
     r"(?:that|to|for|whether|because)\b|takes|depends|seems|appears|follows)"
 )
 # a sentence opening with these leans on the one before it
-_DANGLING_START = frozenset("so therefore thus hence and but or which also plus".split())
-_PREPOSITIONS = frozenset("from through via with by into in on at to for of".split())
+_DANGLING_START = frozenset(
+    ["so", "therefore", "thus", "hence", "and", "but", "or", "which", "also", "plus"]
+)
+_PREPOSITIONS = frozenset(
+    ["from", "through", "via", "with", "by", "into", "in", "on", "at", "to", "for", "of"]
+)
 # a subordinate clause needs a main clause after it ("Because it is open." has none)
-_SUBORDINATE = frozenset("because since when while although though if unless whereas as".split())
+_SUBORDINATE = frozenset(
+    ["because", "since", "when", "while", "although", "though", "if", "unless", "whereas", "as"]
+)
 
 
 @dataclass(frozen=True)
