@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from edutools.settings import Settings
 from edutools.store.analyses import AnalysisRepo
+from edutools.store.claims import ClaimReviewRepo
 from edutools.store.courses import CourseInfo
 from edutools.store.engine import StorageError, create_schema, insert_ignore, make_engine, upsert
 from edutools.store.responses import ResponseRepo
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-class Store(RunRepo, ResponseRepo, StudyRepo, AnalysisRepo):
+class Store(RunRepo, ResponseRepo, StudyRepo, AnalysisRepo, ClaimReviewRepo):
     """All repositories over one engine. Creates missing tables once per process and database."""
 
     def __init__(self, engine: Engine) -> None:
