@@ -8,6 +8,7 @@ offers. Saving and reopening analyses lives in :mod:`edutools.app.saved`.
 from __future__ import annotations
 
 import io as _io
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -33,7 +34,9 @@ from edutools.irt.assembly import Assembly, Spec
 from edutools.schema import ItemBank
 
 __all__ = [
+    "CML_MODELS",
     "MODELS",
+    "POLYTOMOUS",
     "AssemblyResult",
     "CalibrationReport",
     "ResponseData",
@@ -56,7 +59,10 @@ __all__ = [
     "upload_columns",
 ]
 
-MODELS = ("rasch", "1pl", "2pl", "3pl")
+MODELS = ("rasch", "1pl", "2pl", "3pl", "pcm", "gpcm", "grm", "rsm")
+POLYTOMOUS = ("pcm", "gpcm", "grm", "rsm")
+CML_MODELS = ("rasch", "pcm", "rsm")
+MAX_SCORE = 99  # the reader's bound for 0..K scores; the estimators check the categories
 _ID_COLUMNS = ("person", "id", "person_id", "student_id", "respondent")
 
 
@@ -200,12 +206,14 @@ def read_response_data(
     *,
     metadata: tuple[str, bytes] | None = None,
     person_columns: Sequence[str] = (),
+    polytomous: bool = False,
 ) -> ResponseData:
     """Read uploaded responses: scored 0/1 (wide or long), or selected options with a bank's keys.
 
     Option letters (A, B, ...) need an item bank as metadata: its keys score them and the
     distractor analysis uses them. ``person_columns`` (gender, class, ...) describe persons,
-    not items: they are taken out before scoring and kept for DIF.
+    not items: they are taken out before scoring and kept for DIF. With ``polytomous`` the
+    cells are scores 0..K (for the PCM, GPCM, GRM and RSM).
 
     Example
     -------
@@ -217,9 +225,13 @@ def read_response_data(
     if person_columns:
         data, groups = _split_person_columns(name, data, person_columns)
     try:
-        scored = read_responses_upload(filename, data)
+        scored = _read_scores(name, data, MAX_SCORE if polytomous else 1)
     except DataError as exc:
         letters = "is not 0 or 1" in str(exc) and filename.lower().endswith(".csv")
+        if letters and re.search(r"score '\d+(\.0*)?' is not 0 or 1", str(exc)):
+            raise DataError(
+                f"{exc}; for scores 0..K choose the model pcm, gpcm, grm or rsm"
+            ) from None
         if not letters:
             raise
         if bank is None:
@@ -235,6 +247,16 @@ def read_response_data(
     if groups is not None:
         groups = _align_groups(name, groups, scored)
     return ResponseData(filename, scored, choices=choices, key=bank, metadata=meta, groups=groups)
+
+
+def _read_scores(name: str, data: bytes, max_score: int) -> pd.DataFrame:
+    """Scores of an uploaded response file (see :func:`edutools.io.read_responses`)."""
+    if max_score == 1:
+        return read_responses_upload(name, data)
+    with tempfile.TemporaryDirectory(prefix="edutools-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        return io.read_responses(path, allow_constant=True, max_score=max_score)
 
 
 EXAMPLE_RESPONSES = Path(__file__).parents[1] / "data" / "example_responses"
@@ -280,15 +302,25 @@ def _report(
 
 
 def run_calibration(
-    data: ResponseData, model: str, *, icc_items: int = ICC_ITEMS
+    data: ResponseData, model: str, *, method: str = "mml", icc_items: int = ICC_ITEMS
 ) -> CalibrationReport:
-    """Calibrate ``model`` and collect parameters (with SEs), fit, CTT, distractors and charts.
+    """Calibrate ``model`` by ``method`` (mml, or cml for rasch, pcm and rsm) and collect
+    parameters (with SEs), fit, CTT, distractors and charts (category curves when polytomous).
 
     Raises CalibrationError for an unknown model or data that cannot be fitted.
     """
     if model not in MODELS:
         raise CalibrationError(f"unknown model {model!r}; expected one of {', '.join(MODELS)}")
-    cal, messages = irt_report.fit_with_warnings(data.scored, model)
+    if method == "cml" and model not in CML_MODELS:
+        raise CalibrationError(
+            f"conditional ML fits the Rasch-family models {', '.join(CML_MODELS)}, not {model}"
+        )
+    top = np.nanmax(data.scored.to_numpy(dtype=float)) if data.scored.size else 0
+    if model not in POLYTOMOUS and top > 1:
+        raise CalibrationError(
+            f"{data.name}: scores go up to {top:g}; choose the model pcm, gpcm, grm or rsm"
+        )
+    cal, messages = irt_report.fit_with_warnings(data.scored, model, method=method)
     return _report(data, cal, messages, icc_items)
 
 
@@ -404,6 +436,10 @@ def run_dif(
         )
     labels = groups[column]
     frame = report.data.scored[list(report.calibration.items)]
+    if np.nanmax(frame.to_numpy(dtype=float)) > 1:
+        raise DataError(
+            "Mantel–Haenszel DIF here compares 0/1 items; these responses are scored 0..K"
+        )
     keep = labels.notna().to_numpy()
     complete = int((frame.notna().all(axis=1) & labels.notna()).sum())
     if complete < 20:
@@ -435,40 +471,29 @@ def dif_chart(table: pd.DataFrame, *, title: str = "Mantel–Haenszel DIF") -> A
         title="ETS class",
         scale=alt.Scale(domain=["A", "B", "C"], range=["#4c78a8", "#f58518", "#e45756"]),
     )
-    bands = pd.DataFrame({"x": [-1.5, -1.0, 1.0, 1.5], "kind": ["C", "B", "B", "C"]})
-    rules = (
-        alt.Chart(bands)
-        .mark_rule(color="#999")
-        .encode(
-            x="x:Q",
-            strokeDash=alt.StrokeDash(
-                "kind:N", scale=alt.Scale(domain=["B", "C"], range=[[4, 3], [1, 0]]), legend=None
-            ),
-        )
+    base = alt.Chart(data)
+    # Rules placed by datum rather than by data of their own, and the height as a step per
+    # item: Streamlit's renderer collapses a layered chart with a fixed height.
+    rules = [
+        base.mark_rule(color="#999", strokeDash=dash).encode(x=alt.datum(x))
+        for x, dash in ((-1.5, [1, 0]), (-1.0, [4, 3]), (1.0, [4, 3]), (1.5, [1, 0]))
+    ]
+    zero = base.mark_rule(color="#333").encode(x=alt.datum(0.0))
+    bars = base.mark_rule(strokeWidth=2).encode(y=y, x="low:Q", x2="high:Q", color=colour)
+    points = base.mark_circle(size=60, opacity=1).encode(
+        y=y,
+        x=alt.X("delta_mh:Q", title="Δ_MH (positive favours the focal group)"),
+        color=colour,
+        tooltip=[
+            "item",
+            alt.Tooltip("delta_mh:Q", format=".2f"),
+            alt.Tooltip("p_value:Q", format=".3f"),
+            "ets_class",
+        ],
     )
-    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#333").encode(x="x:Q")
-    bars = (
-        alt.Chart(data).mark_rule(strokeWidth=2).encode(y=y, x="low:Q", x2="high:Q", color=colour)
-    )
-    points = (
-        alt.Chart(data)
-        .mark_circle(size=60, opacity=1)
-        .encode(
-            y=y,
-            x=alt.X("delta_mh:Q", title="Δ_MH (positive favours the focal group)"),
-            color=colour,
-            tooltip=[
-                "item",
-                alt.Tooltip("delta_mh:Q", format=".2f"),
-                alt.Tooltip("p_value:Q", format=".3f"),
-                "ets_class",
-            ],
-        )
-    )
-    height = max(120, 16 * len(data))
     subtitle = "bars: 95% interval; dashed: |Δ| = 1 (B from here), solid: |Δ| = 1.5 (C)"
-    return alt.layer(rules, zero, bars, points).properties(
-        width=420, height=height, title=alt.Title(title, subtitle=subtitle)
+    return alt.layer(*rules, zero, bars, points).properties(
+        width=420, height=alt.Step(20), title=alt.Title(title, subtitle=subtitle)
     )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "dif",
     "label",
     "last_comparison_group",
+    "last_dif_settings",
     "load_assembly",
     "load_calibration",
     "run_assembly",
@@ -153,9 +154,10 @@ def _load_data(store: Store, name: str, inputs: dict[str, str]) -> research.Resp
 def save_calibration(store: Store, report: research.CalibrationReport, model: str) -> int:
     """Store a calibration with its inputs and tables; the same one is stored once. Its id."""
     cal = report.calibration
+    how = " by CML" if str(cal.method).lower().startswith("cml") else ""
     return store.save_analysis(
         "calibration",
-        f"{model.upper()} on {report.data.name}",
+        f"{model.upper()}{how} on {report.data.name}",
         inputs=_save_data(store, report.data),
         settings={
             "model": model,
@@ -278,6 +280,12 @@ def dif(
         parent_id=calibration_id,
     )
     return table
+
+
+def last_dif_settings(store: Store, calibration_id: int) -> dict[str, Any]:
+    """Column, reference and focal group of the calibration's most recent DIF ({} if none)."""
+    found = store.list_analyses("dif", parent_id=calibration_id, limit=1)
+    return dict(found[0].settings) if found else {}
 
 
 def saved_difs(store: Store, calibration_id: int) -> dict[str, pd.DataFrame]:

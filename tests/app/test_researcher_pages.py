@@ -66,7 +66,7 @@ def stored(report: research.CalibrationReport) -> int:
 
 def test_calibrate_the_example_and_reload(app: Callable[..., AppTest]) -> None:
     at = app(page="calibrate").run()
-    at.radio[0].set_value("Example course").run()
+    at.radio(key="source").set_value("Example course").run()
     at = _click(at, "Calibrate")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -203,7 +203,8 @@ def test_dif_by_a_person_column(app: Callable[..., AppTest]) -> None:
     at = app(page="calibrate").run()
     at.file_uploader(key="responses_upload").set_value(("dif.csv", _dif_responses(), "text/csv"))
     at.run()
-    assert at.multiselect(key="person_columns").value == ["gender"]  # recognised by its name
+    assert at.multiselect[0].label == "Person columns (not items)"
+    assert at.multiselect[0].value == ["gender"]  # recognised by its name
     at = _click(at, "Calibrate")
     assert not at.exception
     assert not at.error, at.error[0].value
@@ -217,6 +218,9 @@ def test_dif_by_a_person_column(app: Callable[..., AppTest]) -> None:
     assert (flagged.drop("item3") == "A").sum() >= 6
     assert len(_charts(at)) == 4  # the DIF chart and the three calibration charts
     _no_none_shown(at)
+    again = app(page="calibrate").run()  # reopened: the person column came back with it
+    assert again.selectbox(key="dif_column").value == "gender"
+    assert again.selectbox(key="dif_ref_gender").value == "M"  # the last DIF, not the first
     stored = _store().list_analyses("dif")
     assert [a.title for a in stored] == [  # the default reference first, then the chosen one
         "DIF by gender: M vs the others",
@@ -232,6 +236,58 @@ def test_dif_needs_complete_responses(report: research.CalibrationReport) -> Non
     with_groups = research.CalibrationReport(**{**report.__dict__, "data": data})
     with pytest.raises(Exception, match="needs persons who answered every item; 0 of 600 did"):
         research.run_dif(with_groups, "class", "a")
+
+
+def _graded_answers() -> bytes:
+    """800 persons' scores 0..2 on 8 items (free-text answers graded 0/1/2) from a GPCM."""
+    from edutools.irt.simulate_poly import simulate_poly_items, simulate_polytomous
+
+    items = simulate_poly_items(8, "gpcm", n_categories=3, seed=21, prefix="Q")
+    X, _ = simulate_polytomous(items, 800, "gpcm", seed=22, missing_rate=0.05)
+    return X.to_csv(na_rep="").encode()
+
+
+@pytest.mark.parametrize(
+    ("model", "method", "title"),
+    [
+        pytest.param("gpcm", "mml", "GPCM on graded.csv", id="gpcm"),
+        pytest.param("pcm", "cml", "PCM by CML on graded.csv", id="pcm-cml"),
+    ],
+)
+def test_polytomous_scores_with_category_curves(
+    app: Callable[..., AppTest], model: str, method: str, title: str
+) -> None:
+    at = app(page="calibrate").run()
+    at.selectbox(key="model").set_value(model).run()
+    if method == "cml":
+        at.radio(key="method").set_value(method).run()
+    at.file_uploader(key="responses_upload").set_value(
+        ("graded.csv", _graded_answers(), "text/csv")
+    )
+    at.run()
+    at = _click(at, "Calibrate")
+    assert not at.exception
+    assert not at.error, at.error[0].value
+    assert _heading(at) == title
+    params = at.dataframe[0].value
+    assert {"threshold_1", "threshold_2", "se_threshold_1", "b"} <= set(params.columns)
+    assert len(params) == 8
+    assert "P(X = k)" in " ".join(c.value for c in at.caption)
+    assert len(_charts(at)) == 4  # ICC (expected scores), category curves, information, Wright
+    _no_none_shown(at)
+    again = app(page="calibrate").run()  # reopened from the store, category curves drawn again
+    assert _heading(again) == title
+    pd.testing.assert_frame_equal(again.dataframe[0].value, params)
+    assert len(_charts(again)) == 4
+
+
+def test_polytomous_scores_need_a_polytomous_model(app: Callable[..., AppTest]) -> None:
+    at = app(page="calibrate").run()
+    at.file_uploader(key="responses_upload").set_value(
+        ("graded.csv", _graded_answers(), "text/csv")
+    )
+    at.run()
+    assert "for scores 0..K choose the model pcm, gpcm, grm or rsm" in at.error[0].value
 
 
 def test_compare_by_key_polarity_and_reload(app: Callable[..., AppTest], stored: int) -> None:

@@ -17,8 +17,43 @@ from edutools.errors import EdutoolsError
 _PERSON_HINTS = ("group", "gender", "sex", "class", "school", "country", "language", "cohort")
 
 
-def _inputs() -> research.ResponseData | None:
-    source = st.radio("Responses", ["Upload a file", "Example course"], horizontal=True)
+_CONVENTION = {
+    "dichotomous": "mirt's convention: P = c + (1 − c) / (1 + exp(−(aθ + d))), b = −d/a.",
+    "divide-by-total": "Thresholds b_k (mirt's IRT parameters): P(X = k) ∝ "
+    "exp(Σ_{v≤k} a(θ − b_v)); a = 1 in the PCM and RSM; b is the mean threshold.",
+    "grm": "Graded response model (mirt's IRT parameters): P(X ≥ k) = 1 / (1 + exp(−a(θ − "
+    "b_k))); b is the mean threshold.",
+}
+
+
+def _model() -> tuple[str, str]:
+    c = st.columns(2)
+    model = c[0].selectbox(
+        "Model",
+        research.MODELS,
+        index=research.MODELS.index("2pl"),
+        key="model",
+        help="rasch, 1pl, 2pl, 3pl for 0/1 scores; pcm, gpcm, grm, rsm for scores 0..K "
+        "(partial credit, e.g. select-all items or graded free-text answers).",
+    )
+    cml = str(model) in research.CML_MODELS
+    method = c[1].radio(
+        "Method",
+        ["mml", "cml"],
+        horizontal=True,
+        key="method",
+        disabled=not cml,
+        format_func={"mml": "marginal ML", "cml": "conditional ML"}.__getitem__,
+        help="Conditional ML (Rasch, PCM, RSM) needs no ability distribution; persons are "
+        "then scored by WLE.",
+    )
+    return str(model), str(method) if cml else "mml"
+
+
+def _inputs(polytomous: bool) -> research.ResponseData | None:
+    source = st.radio(
+        "Responses", ["Upload a file", "Example course"], horizontal=True, key="source"
+    )
     if source == "Example course":
         st.caption(
             "Simulated: 600 students answer the example course's 68 items (human-written and "
@@ -31,9 +66,9 @@ def _inputs() -> research.ResponseData | None:
         "Responses (CSV or XLSX)",
         type=["csv", "xlsx"],
         key="responses_upload",
-        help="Wide: one row per person, one column per item, 0/1 (blank = missing), optional "
-        "id column. Long: columns person, item, score. Or the selected options (A, B, ...) "
-        "with an item bank as metadata.",
+        help="Wide: one row per person, one column per item, 0/1 or 0..K (blank = missing), "
+        "optional id column. Long: columns person, item, score. Or the selected options "
+        "(A, B, ...) with an item bank as metadata.",
     )
     meta = c2.file_uploader(
         "Item metadata (optional: item bank JSON or CSV)",
@@ -49,7 +84,7 @@ def _inputs() -> research.ResponseData | None:
         "Person columns (not items)",
         columns[1:],
         default=[c for c in columns[1:] if c.lower() in _PERSON_HINTS],
-        key="person_columns",
+        key=f"person_columns_{responses.file_id}",  # a new file starts from its default
         help="Columns that describe persons, such as gender or class: they are not scored, "
         "and the DIF tab compares items between their groups.",
     )
@@ -59,6 +94,7 @@ def _inputs() -> research.ResponseData | None:
             responses.getvalue(),
             metadata=(meta.name, meta.getvalue()) if meta is not None else None,
             person_columns=person_columns,
+            polytomous=polytomous,
         )
     except EdutoolsError as exc:
         error(exc)
@@ -117,12 +153,24 @@ def _dif(info_id: int, report: research.CalibrationReport) -> None:
         return
     groups = report.data.groups
     assert groups is not None
+    last = saved.last_dif_settings(resources.store(), info_id)
+
+    def index(options: list[str], value: object) -> int:
+        return options.index(str(value)) if value is not None and str(value) in options else 0
+
     c = st.columns(3)
-    column = c[0].selectbox("Person column", columns, key="dif_column")
+    column = c[0].selectbox(
+        "Person column", columns, index=index(columns, last.get("column")), key="dif_column"
+    )
     values = sorted(str(v) for v in groups[column].dropna().unique())
-    reference = c[1].selectbox("Reference group", values, key=f"dif_ref_{column}")
+    reference = c[1].selectbox(
+        "Reference group", values, index=index(values, last.get("reference")),
+        key=f"dif_ref_{column}",
+    )  # fmt: skip
     others = ["all others", *[v for v in values if v != reference]]
-    focal = c[2].selectbox("Focal group", others, key=f"dif_focal_{column}")
+    focal = c[2].selectbox(
+        "Focal group", others, index=index(others, last.get("focal")), key=f"dif_focal_{column}"
+    )
     if column is None or reference is None:
         return
     try:
@@ -147,7 +195,8 @@ def _dif(info_id: int, report: research.CalibrationReport) -> None:
 
 def _show(info_id: int, report: research.CalibrationReport) -> None:
     cal = report.calibration
-    st.subheader(f"{cal.model.upper()} on {md_escape(report.data.name)}")
+    how = " by CML" if str(cal.method).lower().startswith("cml") else ""
+    st.subheader(f"{cal.model.upper()}{how} on {md_escape(report.data.name)}")
     c = st.columns(6)
     c[0].metric("Persons", cal.n_persons)
     c[1].metric("Items", cal.n_items)
@@ -165,7 +214,12 @@ def _show(info_id: int, report: research.CalibrationReport) -> None:
         st.caption(md_escape(note))
     tabs = st.tabs(["Parameters", "Item fit", "Classical", "Distractors", "DIF", "Charts"])
     with tabs[0]:
-        st.caption("mirt's convention: P = c + (1 − c) / (1 + exp(−(aθ + d))), b = −d/a.")
+        family = (
+            getattr(cal, "family", "dichotomous")
+            if cal.model in research.POLYTOMOUS
+            else "dichotomous"
+        )
+        st.caption(_CONVENTION[family])
         table(report.parameters)
     with tabs[1]:
         table(report.fit)
@@ -183,13 +237,13 @@ def _show(info_id: int, report: research.CalibrationReport) -> None:
 def render() -> None:
     """Calibrate an IRT model on uploaded (or simulated) responses."""
     st.title("Calibrate", anchor=False)
-    data = _inputs()
-    model = st.selectbox("Model", research.MODELS, index=research.MODELS.index("2pl"))
+    model, method = _model()
+    data = _inputs(model in research.POLYTOMOUS)
     if st.button("Calibrate", type="primary", disabled=data is None) and data is not None:
         with st.spinner("Fitting ..."):
             try:
-                report = research.run_calibration(data, str(model))
-                analysis_id = saved.save_calibration(resources.store(), report, str(model))
+                report = research.run_calibration(data, model, method=method)
+                analysis_id = saved.save_calibration(resources.store(), report, model)
             except EdutoolsError as exc:
                 error(exc)
             else:
