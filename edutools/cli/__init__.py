@@ -29,6 +29,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "study",
     "export",
     "generate",
+    "claims",
     "calibrate",
     "assemble",
 )

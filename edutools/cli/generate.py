@@ -167,6 +167,18 @@ def register(app: typer.Typer) -> None:
             "API (half the price, replies within 24 h). Stopped mid-batch? Run the same command "
             "again: it picks the batches up.",
         ),
+        claims: Path | None = typer.Option(
+            None,
+            "--claims",
+            help="Local engine: a claims file (from 'edutools claims') with your labels "
+            "(correct, foil, off_topic) and edited texts; they settle truth over the engine's "
+            "predictions.",
+        ),
+        confirmed_only: bool = typer.Option(
+            False,
+            "--confirmed-only",
+            help="Local engine: only claims you labelled (and the reference answers) become options.",
+        ),
     ) -> None:
         """Generate multiple-choice items from a course and write them as an item bank."""
         from edutools.generate import FormMix, QuestionProgress, run
@@ -184,6 +196,16 @@ def register(app: typer.Typer) -> None:
                 "no LLM provider configured (OPENAI_API_KEY / OPENAI_BASE_URL): using the local engine",
                 err=True,
             )
+        reviews = None
+        if claims is not None or confirmed_only:
+            if chosen != "local":
+                raise ConfigError(
+                    f"--claims and --confirmed-only work with the local engine, not {chosen}; "
+                    "add --engine local"
+                )
+            from edutools.cli.claims import load_reviews
+
+            reviews = load_reviews(course, claims) if claims is not None else None
         total = len(question) if question else len(course.questions)
         resumed = 0
         start = time.monotonic()
@@ -221,6 +243,8 @@ def register(app: typer.Typer) -> None:
                 token_budget=token_budget,
                 batch=batch,
                 on_batch=on_batch,
+                reviews=reviews,
+                confirmed_only=confirmed_only,
             )
         io.write_item_bank(bank, out)
         where = store_location(settings.database_url)

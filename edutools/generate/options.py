@@ -24,6 +24,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from spellchecker import SpellChecker
+
 from edutools.schema import Course, Question
 from edutools.text import STOPWORDS, words
 
@@ -387,9 +389,9 @@ def _deletions(word: str) -> set[str]:
 
 
 @functools.cache
-def _spell() -> object:
-    from spellchecker import SpellChecker
-
+def _spell() -> SpellChecker:
+    # the word list loads on first use (0.3 s); the module is imported at import time, so
+    # threads that polish options at once never compile it concurrently
     return SpellChecker(distance=1)
 
 
@@ -534,7 +536,7 @@ class OptionWriter:
         if low in self.vocabulary:
             return True
         spell = _spell()
-        return bool(spell.known([low]))  # type: ignore[attr-defined]
+        return bool(spell.known([low]))
 
     def correct(self, word: str) -> str | None:
         """The correction of a misspelled ``word``, ``word`` itself if fine, None if unsure."""
@@ -563,9 +565,9 @@ class OptionWriter:
                 best = close[0][2]
         if best is None:
             spell = _spell()
-            candidates = spell.candidates(low) or set()  # type: ignore[attr-defined]
+            candidates = spell.candidates(low) or set()
             if low not in candidates and candidates:
-                freq = spell.word_usage_frequency  # type: ignore[attr-defined]
+                freq = spell.word_usage_frequency
                 ranked = sorted(candidates, key=lambda c: (-freq(c), c))
                 if len(ranked) == 1 or freq(ranked[0]) > 5 * freq(ranked[1]):
                     best = ranked[0]

@@ -15,6 +15,7 @@ from edutools.schema import Item, ItemBank, Option, Provenance
 
 @pytest.fixture
 def bank_file(tmp_path: Path) -> Path:
+    statuses = ["accepted", "accepted", "draft", "rejected"]
     items = [
         Item(
             id=f"i{n}",
@@ -23,33 +24,76 @@ def bank_file(tmp_path: Path) -> Path:
             form="correct_key",
             stem="Which is right?",
             options=[Option(text=f"option {j}", is_key=j == 0) for j in range(4)],
-            status="rejected" if n == 3 else "draft",
+            status=status,  # type: ignore[arg-type]
         )
-        for n in range(1, 4)
+        for n, status in enumerate(statuses, start=1)
     ]
     bank = ItemBank(course_id="bio", k=4, items=items, run=Provenance(engine="local"))
     return io.write_item_bank(bank, tmp_path / "bank.json")
 
 
 @pytest.mark.parametrize("fmt", ["gift", "moodle", "qti", "csv"])
-def test_export_each_format(bank_file: Path, tmp_path: Path, fmt: str) -> None:
+def test_export_each_format_takes_accepted_items(bank_file: Path, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"quiz.{fmt}"
     result = CliRunner().invoke(app, ["export", str(bank_file), "--format", fmt, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"wrote 2 items (correct_key 2) as {fmt}" in result.output
-    assert "1 rejected item(s) left out" in result.output
+    assert f"wrote 2 accepted items (correct_key 2) as {fmt}" in result.output
+    assert "left out: 1 draft, 1 rejected" in result.output
     assert out.stat().st_size > 0
     if fmt == "qti":
         assert "imsmanifest.xml" in zipfile.ZipFile(out).namelist()
 
 
-def test_include_rejected(bank_file: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("status", "rows"),
+    [
+        pytest.param("accepted", 2, id="accepted"),
+        pytest.param("reviewed", 3, id="reviewed"),
+        pytest.param("all", 4, id="all"),
+    ],
+)
+def test_status_choice(bank_file: Path, tmp_path: Path, status: str, rows: int) -> None:
+    out = tmp_path / "quiz.csv"
+    result = CliRunner().invoke(
+        app, ["export", str(bank_file), "-f", "csv", "-o", str(out), "--status", status]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text().splitlines()) == rows + 1
+
+
+def test_include_rejected_is_status_all(bank_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "all.csv"
     result = CliRunner().invoke(
         app, ["export", str(bank_file), "-f", "csv", "-o", str(out), "--include-rejected"]
     )
     assert result.exit_code == 0, result.output
-    assert len(out.read_text().splitlines()) == 4
+    assert len(out.read_text().splitlines()) == 5
+
+
+def test_nothing_accepted_says_how_to_accept(tmp_path: Path) -> None:
+    item = Item(
+        id="i1",
+        source="local",
+        concept_id="c",
+        form="correct_key",
+        stem="Which is right?",
+        options=[Option(text=f"option {j}", is_key=j == 0) for j in range(4)],
+    )
+    bank = io.write_item_bank(
+        ItemBank(course_id="bio", k=4, items=[item], run=Provenance(engine="local")),
+        tmp_path / "bank.json",
+    )
+    out = tmp_path / "quiz.gift"
+    result = CliRunner().invoke(app, ["export", str(bank), "-f", "gift", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "no accepted items to export (1 draft, 0 rejected)" in result.output
+    assert "edutools accept" in result.output
+    assert not out.exists()
+    accepted = CliRunner().invoke(app, ["accept", str(bank), "--all", "--out", str(bank)])
+    assert accepted.exit_code == 0, accepted.output
+    assert "1 item(s) newly accepted" in accepted.output
+    again = CliRunner().invoke(app, ["export", str(bank), "-f", "gift", "-o", str(out)])
+    assert again.exit_code == 0, again.output
 
 
 @pytest.mark.parametrize(
