@@ -433,3 +433,24 @@ def test_random_forms_are_seeded() -> None:
     assert random_forms(pool, spec, 20, seed=3) != random_forms(pool, spec, 20, seed=4)
     with pytest.raises(DataError, match="random feasible forms"):
         random_forms(pool, Spec(n_items=12, per_concept=(4, 4)), 5)
+
+
+def test_cli_takes_a_polytomous_calibration(example_calibration: Path, tmp_path: Path) -> None:
+    """A GPCM item with one threshold b is the 2PL item (a, b): the same forms, same objective."""
+    cal = json.loads(example_calibration.read_text())
+    gpcm = {
+        "model": "gpcm",
+        "items": [{"item": r["item"], "a": r["a"], "thresholds": [r["b"]]} for r in cal["items"]],
+    }
+    path = tmp_path / "gpcm.json"
+    path.write_text(json.dumps(gpcm))
+    results = []
+    for source in (path, example_calibration):
+        code, stdout, err = _cli(
+            "assemble", str(source), str(EXAMPLE / "items.json"), "--items", "20",
+            "--per-concept", "1:3", "--random", "0", "--out", str(tmp_path / "f.json"), "--json",
+        )  # fmt: skip
+        assert code == 0, err
+        results.append(json.loads(stdout))
+    assert results[0]["objective"] == pytest.approx(results[1]["objective"], rel=1e-9)
+    assert results[0]["forms"] == results[1]["forms"]
