@@ -7,7 +7,8 @@ Variables:
 ``OPENAI_BASE_URL``             base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp)
 ``AZURE_OPENAI_API_KEY``        Azure OpenAI key; with ``AZURE_OPENAI_ENDPOINT`` and
                                 ``OPENAI_API_VERSION`` (or ``AZURE_OPENAI_API_VERSION``)
-``ANTHROPIC_API_KEY``           for ``anthropic:`` models (extra ``anthropic``)
+``ANTHROPIC_API_KEY``           for ``anthropic:`` models (extra ``anthropic``); ``ANTHROPIC_BASE_URL``
+                                for another endpoint
 ``GOOGLE_API_KEY``              for ``google_genai:`` models (extra ``google``); or ``GEMINI_API_KEY``
 ``OLLAMA_HOST``                 Ollama's native API for ``ollama:`` models (extra ``ollama``)
 ``EDUTOOLS_DATABASE_URL``       SQLAlchemy URL; default SQLite file in the data directory
@@ -145,6 +146,7 @@ class Settings:
     azure_openai_endpoint: str | None = None
     azure_openai_api_version: str | None = None
     anthropic_api_key: str | None = field(default=None, repr=False)
+    anthropic_base_url: str | None = None
     google_api_key: str | None = field(default=None, repr=False)
     ollama_base_url: str | None = None
     model: str = "gpt-4o-mini"
@@ -190,6 +192,7 @@ class Settings:
                 env.get("AZURE_OPENAI_API_VERSION") or env.get("OPENAI_API_VERSION") or None
             ),
             anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
+            anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
             google_api_key=env.get("GOOGLE_API_KEY") or env.get("GEMINI_API_KEY") or None,
             ollama_base_url=env.get("OLLAMA_HOST") or None,
             model=env.get("EDUTOOLS_MODEL") or "gpt-4o-mini",

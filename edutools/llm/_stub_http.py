@@ -1,4 +1,9 @@
-"""The stub server's wire format: the HTTP handler and the chat-completion replies."""
+"""The stub server's wire format: the HTTP handler and the chat-completion replies.
+
+Routes: ``POST .../chat/completions`` (OpenAI and compatible servers, Azure's deployment
+paths too), ``POST /v1/messages`` (Anthropic), ``POST /api/chat`` (Ollama's native API), and
+the Batch API's files and batches (see ``_stub_batches``).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from edutools.llm._stub_dialects import (
+    error_body,
+    from_anthropic,
+    from_ollama,
+    to_anthropic,
+    to_ollama,
+)
 from edutools.llm.tokens import estimate_tokens
 
 if TYPE_CHECKING:
@@ -131,10 +143,10 @@ class StubHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout we caused on purpose)
 
-    def _send_bytes(self, data: bytes) -> None:
+    def _send_bytes(self, data: bytes, content_type: str = "application/octet-stream") -> None:
         try:
             self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -160,26 +172,40 @@ class StubHandler(BaseHTTPRequestHandler):
             batch = stub.batches.cancel(route.split("/")[-2])
             self._send_json(200, batch) if batch else self._not_found()
             return
-        if not route.endswith("/chat/completions"):
-            self._send_json(
-                404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}
-            )
+        if route.endswith("/chat/completions"):
+            dialect = "openai"
+        elif route.endswith("/v1/messages"):
+            dialect = "anthropic"
+        elif route.endswith("/api/chat"):
+            dialect = "ollama"
+        else:
+            self._not_found()
             return
         try:
             body = json.loads(raw)
-        except json.JSONDecodeError:
+            if dialect == "anthropic":
+                body = from_anthropic(body)
+            elif dialect == "ollama":
+                body = from_ollama(body)
+        except (json.JSONDecodeError, KeyError, TypeError):
             self._send_json(
                 400, {"error": {"message": "request body is not JSON", "type": "invalid_request"}}
             )
             return
         index, fault, queued = stub._admit(self.path, dict(self.headers.items()), body)
         try:
-            self._answer(stub, index, body, fault, queued)
+            self._answer(stub, index, body, fault, queued, dialect)
         finally:
             stub._done()
 
     def _answer(
-        self, stub: StubServer, index: int, body: dict[str, Any], fault: Fault | None, queued: Any
+        self,
+        stub: StubServer,
+        index: int,
+        body: dict[str, Any],
+        fault: Fault | None,
+        queued: Any,
+        dialect: str = "openai",
     ) -> None:
         # the reply leaves ``latency`` seconds after the request arrived, however long the
         # stub itself took to compose it: a fixed latency per call
@@ -189,27 +215,17 @@ class StubHandler(BaseHTTPRequestHandler):
             if fault.kind == "rate_limit":
                 self._send_json(
                     429,
-                    {
-                        "error": {
-                            "message": "rate limit reached (stub)",
-                            "type": "rate_limit_exceeded",
-                        }
-                    },
+                    error_body(dialect, "rate_limit_error", "rate limit reached (stub)"),
                     {"Retry-After": f"{fault.retry_after:g}"},
                 )
             else:
-                self._send_json(
-                    fault.status,
-                    {"error": {"message": fault.message, "type": "server_error"}},
-                )
+                self._send_json(fault.status, error_body(dialect, "api_error", fault.message))
             return
         try:
             reply = stub._reply_for(body, queued)
         except Exception as exc:  # a broken responder must show up in the test, not hang it
             stub.errors.append(f"{type(exc).__name__}: {exc}")
-            self._send_json(
-                500, {"error": {"message": f"stub responder failed: {exc}", "type": "server_error"}}
-            )
+            self._send_json(500, error_body(dialect, "api_error", f"stub responder failed: {exc}"))
             return
         if fault is not None and fault.kind == "timeout":
             deadline += fault.delay
@@ -222,7 +238,12 @@ class StubHandler(BaseHTTPRequestHandler):
             reply = StubReply(text[: max(1, len(text) // 2)], finish_reason="length")
         payload = completion(index, body, stub.model, reply)
         stub._wait(deadline - time.monotonic())
-        self._send_json(200, payload)
+        if dialect == "anthropic":
+            self._send_json(200, to_anthropic(payload))
+        elif dialect == "ollama":
+            self._send_bytes(to_ollama(payload), "application/x-ndjson")
+        else:
+            self._send_json(200, payload)
 
     def _upload(self, raw: bytes) -> None:
         """``POST /files`` (multipart/form-data with ``purpose`` and ``file``)."""

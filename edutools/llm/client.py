@@ -256,7 +256,10 @@ class LLMClient:
         if self._batch is not None:
             await self._batch.aclose()
             self._batch.registry.close()
-        await self._http.aclose()
+        try:
+            await _close_own_clients(self._chat)
+        finally:
+            await self._http.aclose()
         if self._owns_cache and self.cache is not None:
             self.cache.close()
 
@@ -597,6 +600,19 @@ _KEY_NAMES = {
 }
 
 
+async def _close_own_clients(chat: Any) -> None:
+    """Close the HTTP client a provider's chat model opened itself (Anthropic, Ollama).
+
+    OpenAI and Azure use the client's own pool (closed by the caller); the others keep theirs
+    in ``_async_client``: closed here only when it was created, never created to be closed.
+    """
+    private = getattr(chat, "__pydantic_private__", None) or {}
+    own = chat.__dict__.get("_async_client") or private.get("_async_client")
+    close = getattr(own, "close", None)
+    if close is not None and asyncio.iscoroutinefunction(close):
+        await close()
+
+
 def _endpoint(settings: Settings, p: ModelProfile) -> str:
     """Where requests go (for the cache key and messages): never a key."""
     if p.provider == "openai":
@@ -605,6 +621,8 @@ def _endpoint(settings: Settings, p: ModelProfile) -> str:
         return f"azure_openai {settings.azure_openai_endpoint}"
     if p.provider == "ollama":
         return f"ollama {settings.ollama_base_url or 'http://localhost:11434'}"
+    if p.provider == "anthropic" and settings.anthropic_base_url:
+        return f"anthropic {settings.anthropic_base_url}"
     return p.provider
 
 

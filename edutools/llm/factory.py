@@ -103,6 +103,8 @@ def make_chat_model(
             options["temperature"] = None
     elif p.provider == "anthropic":
         options["api_key"] = SecretStr(settings.anthropic_api_key or "")
+        if settings.anthropic_base_url:
+            options["base_url"] = settings.anthropic_base_url
         options["max_tokens"] = 4096  # required by the API; each request sets its own
     elif p.provider == "google_genai":
         options["google_api_key"] = SecretStr(settings.google_api_key or "")

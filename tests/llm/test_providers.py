@@ -261,3 +261,54 @@ def test_missing_integration_names_the_extra(monkeypatch: pytest.MonkeyPatch) ->
     settings = Settings.from_env({"EDUTOOLS_MODEL": "anthropic:claude-x", "ANTHROPIC_API_KEY": "k"})
     with pytest.raises(ConfigError, match=r"pip install 'edutools\[anthropic\]'"):
         make_chat_model(settings)
+
+
+def _provider_settings(stub: StubServer, tmp_path: Any, model: str) -> Settings:
+    root = stub.base_url.removesuffix("/v1")
+    return Settings.from_env(
+        {
+            "EDUTOOLS_DATA_DIR": str(tmp_path),
+            "EDUTOOLS_MODEL": model,
+            "ANTHROPIC_API_KEY": STUB_API_KEY,
+            "ANTHROPIC_BASE_URL": root,
+            "OLLAMA_HOST": root,
+            "EDUTOOLS_TIMEOUT": "10",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "path", "stage"),
+    [
+        pytest.param("anthropic:claude-sonnet-4-5", "/v1/messages", "reask", id="anthropic"),
+        # Ollama's format carries only the schema, whose title the stub takes for the stage
+        pytest.param("ollama:llama3.1:8b", "/api/chat", "echo", id="ollama"),
+    ],
+)
+def test_native_apis_through_the_stub(
+    stub_server: StubServer, tmp_path: Any, model: str, path: str, stage: str
+) -> None:
+    """Anthropic's Messages API and Ollama's chat API, through their langchain integrations."""
+    settings = _provider_settings(stub_server, tmp_path, model)
+    stub_server.inject("rate_limit")  # retried
+    stub_server.inject("malformed_json")  # re-asked
+    stub_server.enqueue({"text": "native"})
+
+    async def main() -> tuple[Echo, Any, Echo]:
+        async with LLMClient(settings, retry=FAST, max_tokens=77) as llm:
+            first = await llm.structured(PROMPT, Echo, {"error": "e", "schema_name": "echo"})
+            again = await llm.structured(PROMPT, Echo, {"error": "e", "schema_name": "echo"})
+            return first, llm.usage(), again
+
+    first, usage, again = asyncio.run(main())
+    assert first == again == Echo(text="native")
+    assert (usage.calls, usage.cached_calls) == (2, 1)  # a re-ask, then the cache
+    assert usage.prompt_tokens > 0
+    requests = stub_server.requests
+    assert [r.path for r in requests] == [path] * 3
+    assert [r.fault for r in requests] == ["rate_limit", "malformed_json", None]
+    assert all(r.stage == stage for r in requests)
+    assert "could not be used" in requests[-1].text  # the re-ask carries the error
+    headers = {k.lower(): v for k, v in requests[0].headers.items()}
+    if path == "/v1/messages":  # the key from Settings (as x-api-key or a bearer token)
+        assert STUB_API_KEY in headers.get("x-api-key", "") + headers.get("authorization", "")
