@@ -135,13 +135,13 @@ def test_optimal_as_exhaustive_search(spec: Spec) -> None:
     bank, cal = _small_bank()
     pool = Pool.from_bank(bank)
     assert pool.enemies == ((1, 2), (5, 9), (10, 11))  # I06's assertion S4 is its own
-    result = assemble(cal, bank, spec)
+    result = assemble(cal, bank, spec, mip_gap=1e-9)  # the program is exact, not only close
     assert check_forms(pool, spec, result.forms) == []
     best = _brute_force(cal, pool, spec)
     if spec.mode == "absolute":
-        assert result.objective <= best + 1e-3 * (1 + best)
+        assert result.objective == pytest.approx(best, abs=1e-6)
     else:
-        assert result.objective >= best * (1 - 1e-3)
+        assert result.objective == pytest.approx(best, rel=1e-6)
     assert result.status == "optimal"
 
 
@@ -419,10 +419,10 @@ def test_polytomous_information_and_optimal_forms(model: str) -> None:
     np.testing.assert_allclose(info.to_numpy(), fisher, rtol=1e-5)
     bank, _ = _small_bank()
     spec = Spec(n_items=4, per_concept=(1, 2), target_theta=(-1.0, 0.7))
-    result = assemble(cal, bank, spec)
+    result = assemble(cal, bank, spec, mip_gap=1e-9)
     pool = Pool.from_bank(bank)
     assert check_forms(pool, spec, result.forms) == []
-    assert result.objective >= _brute_force(cal, pool, spec) * (1 - 1e-3)
+    assert result.objective == pytest.approx(_brute_force(cal, pool, spec), rel=1e-6)
 
 
 def test_random_forms_are_seeded() -> None:
