@@ -1,0 +1,166 @@
+"""Option text: course-aware spelling, restored subjects, fragments, the new checks."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+
+from edutools import io
+from edutools.generate import options as options_module
+from edutools.generate.options import OptionWriter, fragment_reason, question_subject
+from edutools.generate.quality import check_item
+from edutools.schema import Assertion, Concept, Course, Item, Option, Question, StudentAnswer
+
+
+def test_docstring_examples_run() -> None:
+    assert doctest.testmod(options_module).failed == 0
+
+
+@pytest.fixture(scope="module")
+def writer() -> OptionWriter:
+    course = Course(
+        id="net",
+        title="Networks",
+        concepts=[Concept(id="c", name="Media access")],
+        questions=[
+            Question(
+                id="q1",
+                concept_id="c",
+                text="Why does CSMA/CD detect collisions on a shared bitstream?",
+                reference_answer="CSMA/CD listens while it sends, so a collision changes the signal.",
+            )
+        ],
+        answers=[
+            StudentAnswer(
+                id=f"a{i}", student_id=f"s{i}", question_id="q1", text="The backoff timer doubles."
+            )
+            for i in range(3)
+        ],
+    )
+    return OptionWriter(course)
+
+
+@pytest.mark.parametrize(
+    ("raw", "polished"),
+    [
+        pytest.param("the sender recieves a jam signal", "The sender receives a jam signal.", id="dictionary"),
+        pytest.param("CSMA/CD listns to the bitstrem", "CSMA/CD listens to the bitstream.", id="course-word"),
+        pytest.param("the backof timer doubles", "The backoff timer doubles.", id="students-word"),
+        pytest.param("collisions happen ,then the nodes wait", "Collisions happen, then the nodes wait.", id="spacing"),
+    ],
+)  # fmt: skip
+def test_spelling(writer: OptionWriter, raw: str, polished: str) -> None:
+    assert writer.polish(raw).text == polished
+
+
+def test_course_terms_and_acronyms_are_not_corrected(writer: OptionWriter) -> None:
+    out = writer.polish("CSMA sends a bitstream over the shared medium")
+    assert out.text == "CSMA sends a bitstream over the shared medium."
+    assert out.corrections == ()
+    assert writer.misspelled("The xqzvb frame is lost.") == ["xqzvb"]
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        pytest.param("Why does the bulb stay on when switch Y is open?", "the bulb", id="why-does"),
+        pytest.param(
+            "Explain why bulb A was on when switch Y was open.", "bulb A", id="explain-why"
+        ),
+        pytest.param("What do plants need to grow?", "plants", id="what-do"),
+        pytest.param("What is the purpose of respiration?", None, id="definition"),
+        pytest.param("Compare A and B.", None, id="none"),
+    ],
+)
+def test_question_subject(question: str, subject: str | None) -> None:
+    assert question_subject(question) == subject
+
+
+def test_subject_restored_only_where_the_question_is_clear(writer: OptionWriter) -> None:
+    q = Question(
+        id="q",
+        concept_id="c",
+        text="Why does the bulb stay on?",
+        reference_answer="It is in a closed path.",
+    )
+    assert (
+        writer.polish("It is still in a closed path", q).text
+        == "The bulb is still in a closed path."
+    )
+    assert writer.polish("Makes a closed path with the battery", q).text == (
+        "The bulb makes a closed path with the battery."
+    )
+    other = Question(
+        id="q", concept_id="c", text="Compare the two circuits.", reference_answer="x y z."
+    )
+    assert writer.polish("It is still in a closed path", other).fragment is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("Because it is open.", "it is only a 'because' clause", id="because"),
+        pytest.param("Short circuit.", "it has fewer than 4 words", id="short"),
+        pytest.param("From the soil through the roots.", "it has no verb", id="verbless"),
+        pytest.param("It is in a closed path.", "its subject 'it' has no antecedent", id="pronoun"),
+        pytest.param("Makes a short circuit here.", "it has no subject", id="no-subject"),
+        pytest.param("It is true that plants need light.", None, id="expletive-it"),
+        pytest.param("If the path is closed, the bulb lights up.", None, id="conditional"),
+        pytest.param(
+            "In aerobic respiration glucose is broken down.", None, id="prepositional-opening"
+        ),
+    ],
+)
+def test_fragments(text: str, reason: str | None) -> None:
+    assert fragment_reason(text) == reason
+
+
+def _item(options: list[str], stem: str = "Which statement is correct?") -> Item:
+    return Item(
+        id="i", source="x", concept_id="c", question_id="q", form="correct_key", stem=stem,
+        options=[Option(text=t, is_key=i == 0, assertion_id=f"a{i}") for i, t in enumerate(options)],
+    )  # fmt: skip
+
+
+def test_new_checks(writer: OptionWriter) -> None:
+    good = [
+        "The sender listens while it sends.",
+        "The receiver sends a jam code.",
+        "Frames never collide on hubs.",
+    ]
+    assertions = {
+        "a0": Assertion(id="a0", question_id="q", text=good[0], truth="correct", support=["c"], basis="grades"),
+        "a1": Assertion(id="a1", question_id="q", text=good[1], truth="foil", support=["w"], basis="grades"),
+        "a2": Assertion(id="a2", question_id="q", text=good[2], truth="foil", support=["x", "y"], basis="engine"),
+    }  # fmt: skip
+    q = Question(id="q", concept_id="c", text="Why?", reference_answer="Because.")
+    flags = {f.check: f for f in check_item(_item(good), question=q, assertions=assertions,
+                                              grades={"x": 1.0, "y": 1.0, "w": 0.0}, writer=writer)}  # fmt: skip
+    assert flags["stem_without_context"].severity == "error"
+    assert flags["foil_unconfirmed"].options == [2]
+    assert flags["true_distractor"].options == [2]
+    assert "option_fragment" not in flags
+    bad = _item(
+        ["Because it is open.", "The recever sends a jam code.", "Frames never collide on hubs."]
+    )
+    flags = {f.check: f for f in check_item(bad, assertions=assertions, writer=writer)}
+    assert flags["option_fragment"].options == [0]
+    assert "recever" in flags["option_spelling"].message
+    with_context = Question(
+        id="q", concept_id="c", text="Why does CSMA/CD stop sending?", reference_answer="x"
+    )
+    assert not [
+        f
+        for f in check_item(_item(good), question=with_context)
+        if f.check == "stem_without_context"
+    ]
+
+
+def test_example_course_writer_builds_fast_enough_to_share() -> None:
+    course = io.read_course(io.example_course_dir())
+    writer = OptionWriter(course)
+    assert writer.known("nucleoid")
+    assert (
+        writer.polish("prokaryotes dont have a nucleus").text == "Prokaryotes don't have a nucleus."
+    )
