@@ -558,11 +558,13 @@ class OptionWriter:
         best: str | None = None
         if close:
             close.sort()
-            # a unique closest course word; at distance 2 it must be a long word
-            if (len(close) == 1 or close[0][0] < close[1][0]) and (
-                close[0][0] == 1 or len(low) >= 6
-            ):
-                best = close[0][2]
+            # the closest course word, if it is the only one that close or clearly the most
+            # used of them; at distance 2 it must be a long word
+            d0, n0, v0 = close[0]
+            runner_up = next((c for c in close[1:] if c[0] == d0), None)
+            clear = runner_up is None or -n0 >= 2 * -runner_up[1]
+            if clear and (d0 == 1 or len(low) >= 6):
+                best = v0
         if best is None:
             spell = _spell()
             candidates = spell.candidates(low) or set()
