@@ -98,10 +98,12 @@ def _show(report: research.CalibrationReport, run: saved.AssemblyRun, title: str
     for f, form in enumerate(result.forms, start=1):
         rows = result.at_targets[result.at_targets["form"] == str(f)]
         value = float(rows["information"].min())
+        lowest = " (the lowest over the targets)" if len(rows) > 1 else ""
         cols[(f - 1) % (len(cols) - 1)].metric(
-            f"Form {f}: information" + (" (lowest target)" if len(rows) > 1 else ""),
+            f"Form {f}: information",
             f"{value:.2f}",
-            help=f"{len(form)} items; SE of θ at the target: {1 / value**0.5:.2f}",
+            help=f"Test information at the target θ{lowest}; {len(form)} items; "
+            f"SE of θ there: {1 / value**0.5:.2f}",
         )
     if run.baseline is not None:
         cols[-1].metric(
