@@ -56,6 +56,10 @@ demo: $(STAMP)
 	@mkdir -p demo-output
 	$(VENV)/bin/edutools validate edutools/data/example_course | tee demo-output/validate.txt
 	$(VENV)/bin/edutools generate edutools/data/example_course --engine local --out demo-output/bank.json
+	$(VENV)/bin/edutools claims edutools/data/example_course --out demo-output/claims.csv
+	$(VENV)/bin/edutools evaluate demo-output/bank.json --labels edutools/data/example_course/answer_labels.csv | tee demo-output/evaluation.txt
+	@# a scripted review: accept the items no check flagged (export takes accepted items only)
+	$(VENV)/bin/edutools accept demo-output/bank.json --unflagged --out demo-output/bank.json
 	$(VENV)/bin/edutools export demo-output/bank.json --format gift --out demo-output/quiz.gift
 	$(VENV)/bin/edutools export demo-output/bank.json --format moodle --out demo-output/quiz.moodle.xml
 	$(VENV)/bin/edutools export demo-output/bank.json --format qti --out demo-output/quiz.qti.zip
