@@ -1,4 +1,4 @@
-"""``edutools study stimuli|simulate|analyze``: prepare, simulate and analyse style-preference studies."""
+"""``edutools study check|stimuli|simulate|analyze``: check, prepare, simulate and analyse studies."""
 
 from __future__ import annotations
 
@@ -118,49 +118,109 @@ class TargetDesign(StrEnum):
     axes = "axes"
 
 
-def stimuli_command(study_path: Path, out: Path, design: TargetDesign, model: str | None) -> str:
+class Engine(StrEnum):
+    """Who rewrites the base responses."""
+
+    llm = "llm"
+    local = "local"
+
+
+def stimuli_command(
+    study_path: Path,
+    out: Path | None,
+    design: TargetDesign,
+    model: str | None,
+    engine: Engine | None = None,
+) -> str:
     """Rewrite every base response to its target styles, write ``out`` and a validation report.
 
-    ``out`` is the ``stimuli.csv`` the participant app reads; ``validation.md`` next to it holds
-    Spearman's rho per dimension, leakage, content similarity and the flagged rewrites.
+    ``out`` (default: the study's ``stimuli`` file beside it) is what the participant app
+    reads; ``<out stem>_validation.md`` next to it holds Spearman's rho and the mean measure per level for
+    each dimension, leakage, content similarity and the flagged rewrites. ``engine`` defaults to
+    the LLM when a provider is configured and to the offline ``local`` engine otherwise.
     """
     from edutools.settings import Settings
     from edutools.survey.config import load_study
-    from edutools.survey.transfer import rewrite_responses, style_targets
+    from edutools.survey.transfer import style_targets
     from edutools.survey.transfer_validation import validate_transfer
 
     settings = Settings.from_env()
-    settings.require_api_access(alternative=None)
+    if engine is None:
+        engine = Engine.llm if settings.llm_configured else Engine.local
+    if engine is Engine.llm:
+        settings.require_api_access(alternative=None)
     study = load_study(study_path)
+    out = out or study_path.parent / study.stimuli
     targets = style_targets(study, design=design.value)
-    options = {"model": model} if model else {}
-    frame, usage = rewrite_responses(study, targets, settings, **options)
+    if engine is Engine.local:
+        from edutools.survey.transfer_local import rewrite_responses_local
+
+        frame = rewrite_responses_local(study, targets)
+        cost = "local engine, no LLM calls"
+    else:
+        from edutools.survey.transfer import rewrite_responses
+
+        options = {"model": model} if model else {}
+        frame, usage = rewrite_responses(study, targets, settings, **options)
+        cost = (
+            f"{usage.calls} calls, {usage.cached_calls} cached, "
+            f"{usage.prompt_tokens + usage.completion_tokens} tokens"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
     report = validate_transfer(study, frame)
-    (out.parent / "validation.md").write_text(report.to_markdown(), encoding="utf-8")
+    validation = out.with_name(f"{out.stem}_validation.md")
+    validation.write_text(report.to_markdown(), encoding="utf-8")
     ok = int((frame["status"] == "ok").sum())
+    monotonic = int(report.dimensions["monotonic"].sum())
     return (
-        f"wrote {ok} of {len(frame)} rewrites to {out} ({len(report.flagged)} flagged, see "
-        f"{out.parent / 'validation.md'}); {usage.calls} calls, {usage.cached_calls} cached, "
-        f"{usage.prompt_tokens + usage.completion_tokens} tokens"
+        f"wrote {ok} of {len(frame)} rewrites to {out} ({len(report.flagged)} flagged; "
+        f"{monotonic} of {len(report.dimensions)} dimensions' measures rise with every level; "
+        f"see {validation}); {cost}"
     )
+
+
+def check_command(study_path: Path) -> str:
+    """One line saying the study runs offline; StudyError naming what is missing otherwise."""
+    from edutools.errors import StudyError
+    from edutools.studyflow.check import check_study
+
+    checked = check_study(study_path)
+    if not checked.ready:
+        raise StudyError(checked.summary())
+    return "ok: " + checked.summary()
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``study`` command group to ``app``."""
     study = typer.Typer(
         name="study",
-        help="Style-preference studies: prepare stimuli, simulate exports, analyse exports.",
+        help="Style-preference studies: check, prepare stimuli, simulate and analyse exports.",
         no_args_is_help=True,
     )
+
+    @study.command("check")
+    @handle_errors
+    def check(
+        study_path: Path = typer.Argument(..., help="The study file (e.g. study.yaml)."),
+    ) -> None:
+        """Exit 0 when the study runs offline; otherwise one line naming what is missing."""
+        typer.echo(check_command(study_path))
 
     @study.command("stimuli")
     @handle_errors
     def stimuli(
         study_path: Path = typer.Argument(..., help="The study.yaml to prepare."),
         out: Path | None = typer.Option(
-            None, "--out", help="Where to write the rewrites [stimuli.csv next to the study]."
+            None,
+            "--out",
+            help="Where to write the rewrites [the study's stimuli file, next to it].",
+        ),
+        engine: Engine | None = typer.Option(
+            None,
+            "--engine",
+            help="llm: the configured provider; local: offline rewrites "
+            "[llm when a provider is configured, else local].",
         ),
         design: TargetDesign = typer.Option(
             TargetDesign.factorial,
@@ -171,10 +231,8 @@ def register(app: typer.Typer) -> None:
             None, "--model", "-m", help="Chat model [EDUTOOLS_MODEL]."
         ),
     ) -> None:
-        """Rewrite the base responses to every target style with the LLM (cached) for the app."""
-        typer.echo(
-            stimuli_command(study_path, out or study_path.parent / "stimuli.csv", design, model)
-        )
+        """Rewrite the base responses to every target style (LLM, cached; or local) for the app."""
+        typer.echo(stimuli_command(study_path, out, design, model, engine))
 
     @study.command("simulate")
     @handle_errors

@@ -29,6 +29,7 @@ __all__ = [
     "insert_ignore",
     "is_busy",
     "make_engine",
+    "make_memory_engine",
     "retry_busy",
     "upsert",
 ]
@@ -188,6 +189,22 @@ def make_engine(url: str) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def make_memory_engine() -> Engine:
+    """A private in-memory SQLite database that every thread of this process shares.
+
+    For throwaway work that must leave no trace (the study admin's preview of the participant
+    view); the data disappear with the engine.
+    """
+    from sqlalchemy.pool import StaticPool
+
+    engine = sa.create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     sa.event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -1,4 +1,4 @@
-"""Study administration without UI: find study files, participant links, progress, downloads."""
+"""Study administration without UI: study files, links, previews, progress, code checks, downloads."""
 
 from __future__ import annotations
 
@@ -12,24 +12,35 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 
-from edutools.errors import EdutoolsError
+from edutools.errors import StudyError
 from edutools.store import Store, StudyProgress
+from edutools.store.engine import make_memory_engine
+from edutools.studyflow.access import read_code_list, verify_codes
+from edutools.studyflow.check import check_study, is_study_file
 from edutools.studyflow.export import export_study, raw_tables
-from edutools.studyflow.runtime import StudyRuntime
-from edutools.survey.config import load_study
+from edutools.studyflow.runtime import StudyRuntime, load_runtime
 from edutools.survey.data import write_export
-from edutools.survey.report import AnalysisOptions, AnalysisReport, analyze_export
+from edutools.survey.models_common import included_participants
+from edutools.survey.report import (
+    AnalysisOptions,
+    AnalysisReport,
+    analyze_export,
+    minimum_participants,
+)
 
 __all__ = [
     "Progress",
     "StudyFile",
+    "analysis_requirement",
     "export_zip",
     "find_studies",
     "participant_link",
+    "preview_runtime",
     "progress",
     "raw_zip",
     "report_zip",
     "run_analysis",
+    "verify_code_list",
 ]
 
 # Prolific replaces these placeholders in a study URL with the participant's values.
@@ -57,44 +68,52 @@ class StudyFile:
 
 
 def find_studies(root: str | Path) -> list[StudyFile]:
-    """Every ``*.yaml`` study definition one folder below ``root``, with its problem if any.
+    """Every study file one folder below ``root``, with what keeps it from running, if anything.
+
+    YAML files that are not participant studies (no top-level ``design`` and ``dimensions``,
+    such as an analysis plan) are left out.
 
     Example
     -------
     >>> [f.path.name for f in find_studies("studies")]  # doctest: +SKIP
     ['pairwise.yaml', 'study.yaml']
     """
-    from edutools.studyflow.runtime import load_bundle
-
     found = []
     for path in sorted(Path(root).glob("*/*.yaml")):
-        try:
-            study = load_study(path)
-        except EdutoolsError as exc:
-            found.append(StudyFile(path, None, path.parent.name, None, str(exc)))
+        if not is_study_file(path):
             continue
-        problem = None
-        if not study.base_items:
-            problem = "has no base items, so there is nothing to show participants (analysis only)"
-        else:
-            try:
-                load_bundle(path)
-            except EdutoolsError as exc:
-                problem = str(exc)
-        found.append(StudyFile(path, study.id, study.title, study.design, problem))
+        checked = check_study(path)
+        study = checked.study
+        found.append(
+            StudyFile(
+                path,
+                None if study is None else study.id,
+                path.parent.name if study is None else study.title,
+                None if study is None else study.design,
+                checked.problem,
+            )
+        )
     return found
 
 
-def participant_link(app_url: str, study_key: str, *, prolific: bool = True) -> str:
+def participant_link(
+    app_url: str, study_key: str, *, prolific: bool = True, preview: bool = False
+) -> str:
     """The link participants open: the app's root with the study and, for Prolific, its ids.
+
+    ``preview`` gives the staff preview of the participant view instead (nothing is stored).
 
     Example
     -------
     >>> participant_link("http://127.0.0.1:8501/study_admin", "s1", prolific=False)
     'http://127.0.0.1:8501/?study=s1'
+    >>> participant_link("http://127.0.0.1:8501/", "s1", preview=True)
+    'http://127.0.0.1:8501/?study=s1&preview=1'
     """
     parts = urlsplit(app_url)
     query = urlencode({"study": study_key})
+    if preview:
+        return urlunsplit((parts.scheme, parts.netloc, "/", query + "&preview=1", ""))
     if prolific:
         # Prolific's placeholders must stay literal: append them unencoded.
         query += "&" + "&".join(f"{k}={v}" for k, v in _PROLIFIC.items())
@@ -158,6 +177,49 @@ def export_zip(store: Store, runtime: StudyRuntime) -> bytes:
     with tempfile.TemporaryDirectory(prefix="edutools-export-") as tmp:
         folder = write_export(export_study(store, runtime), Path(tmp) / "export")
         return _zip_folder(folder)
+
+
+def preview_runtime(store: Store, study_key: str) -> tuple[Store, StudyRuntime]:
+    """A copy of a stored study in a private in-memory store, for previewing the participant view.
+
+    Whatever a preview answers goes into the copy and vanishes with it: the study's own
+    database never sees it (no participant row, no answer, no event).
+    """
+    info = store.get_study(study_key)
+    if info is None:
+        raise StudyError(f"no study '{study_key}' to preview")
+    copy = Store(make_memory_engine())
+    copy.create_study(info.study_key, info.title, info.definition)
+    runtime = load_runtime(copy, study_key)
+    if runtime is None:  # pragma: no cover - just created
+        raise StudyError(f"the preview of '{study_key}' could not be prepared")
+    return copy, runtime
+
+
+def verify_code_list(
+    store: Store, runtime: StudyRuntime, filename: str, data: bytes
+) -> pd.DataFrame:
+    """A verdict per row of an uploaded CSV of (participant, completion code) pairs.
+
+    See :func:`edutools.studyflow.access.verify_codes` for the verdicts.
+    """
+    codes = read_code_list(filename, data)
+    people = store.study_tables(runtime.study_id)["participants"]
+    if people.empty:
+        people = pd.DataFrame(columns=["participant_key", "status"])
+    return verify_codes(
+        codes, people, runtime.completion_code, screened_out_code=runtime.screened_out_code
+    )
+
+
+def analysis_requirement(store: Store, runtime: StudyRuntime) -> tuple[int, int] | None:
+    """(participants the analysis needs, participants it has); None before anyone finished."""
+    try:
+        export = export_study(store, runtime)
+    except StudyError:
+        return None
+    options = AnalysisOptions.from_study(runtime.study)
+    return minimum_participants(export, options), len(included_participants(export))
 
 
 def run_analysis(store: Store, runtime: StudyRuntime, out: str | Path) -> AnalysisReport:

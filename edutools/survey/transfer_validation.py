@@ -8,6 +8,7 @@ the other dimensions, content similarity to the base response, and per-rewrite f
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -64,7 +65,9 @@ class TransferReport:
         One row per rewrite: targets, measures, ``similarity``, ``flags`` (';'-joined).
     dimensions
         Per dimension: the ``measure`` used, ``n``, Spearman ``rho`` and ``p_value`` between
-        target level and measure, and whether it is ``ok`` (rho > 0 and p < 0.05).
+        target level and measure, ``level_means`` (the mean measure at each target level, in
+        level order), ``monotonic`` (each level's mean above the previous one's) and whether
+        it is ``ok`` (rho > 0, p < 0.05 and monotonic).
     leakage
         Per (target dimension, other dimension's measure): ``rho``, and ``leak`` when
         |rho| > ``max_leakage``.
@@ -85,15 +88,22 @@ class TransferReport:
         n, bad = len(self.rewrites), len(self.flagged)
         lines += [f"{n} rewrites, {bad} flagged.", "", "## Target level vs measured style", ""]
         lines += [
-            "| dimension | measure | n | Spearman rho | p | ok |",
-            "|---|---|---|---|---|---|",
+            "| dimension | measure | n | Spearman rho | p | monotonic | ok |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in self.dimensions.itertuples():
             rho = "n/a" if math.isnan(r.rho) else f"{r.rho:.3f}"
             p = "n/a" if math.isnan(r.p_value) else f"{r.p_value:.3g}"
             lines.append(
-                f"| {r.dimension} | {r.measure} | {r.n} | {rho} | {p} | {'yes' if r.ok else 'NO'} |"
+                f"| {r.dimension} | {r.measure} | {r.n} | {rho} | {p} | "
+                f"{'yes' if r.monotonic else 'NO'} | {'yes' if r.ok else 'NO'} |"
             )
+        lines += ["", "## Mean measure by target level", ""]
+        for r in self.dimensions.itertuples():
+            if not r.level_means:
+                continue
+            cells = " | ".join(f"{level:g}: {mean:.3f}" for level, mean in r.level_means)
+            lines.append(f"- {r.dimension} ({r.measure}): {cells}")
         leaks = self.leakage[self.leakage["leak"]]
         lines += ["", "## Leakage", ""]
         if leaks.empty:
@@ -107,6 +117,16 @@ class TransferReport:
         if counts.empty:
             lines.append("None.")
         return "\n".join(lines) + "\n"
+
+
+_DIMENSION_COLUMNS = [
+    "dimension", "measure", "n", "rho", "p_value", "level_means", "monotonic", "ok",
+]  # fmt: skip
+
+
+_DIMENSION_COLUMNS = [
+    "dimension", "measure", "n", "rho", "p_value", "level_means", "monotonic", "ok",
+]  # fmt: skip
 
 
 def _measure_column(measures: pd.DataFrame, spec: str) -> pd.Series | None:
@@ -215,6 +235,11 @@ def validate_transfer(
         rho, p, n = (
             (math.nan, math.nan, 0) if col is None else _spearman(frame.loc[usable, name], col)
         )
+        means: list[tuple[float, float]] = []
+        if col is not None:
+            by_level = col.groupby(frame.loc[usable, name].astype(float)).mean().sort_index()
+            means = [(float(k), float(v)) for k, v in by_level.items()]
+        monotonic = len(means) >= 2 and all(b[1] > a[1] for a, b in itertools.pairwise(means))
         dim_rows.append(
             {
                 "dimension": name,
@@ -222,7 +247,9 @@ def validate_transfer(
                 "n": n,
                 "rho": rho,
                 "p_value": p,
-                "ok": bool(rho > 0 and p < 0.05),
+                "level_means": means,
+                "monotonic": monotonic,
+                "ok": bool(rho > 0 and p < 0.05 and monotonic),
             }
         )
         for other in names:
@@ -241,8 +268,6 @@ def validate_transfer(
             )
     return TransferReport(
         rewrites=frame,
-        dimensions=pd.DataFrame(
-            dim_rows, columns=["dimension", "measure", "n", "rho", "p_value", "ok"]
-        ),
+        dimensions=pd.DataFrame(dim_rows, columns=_DIMENSION_COLUMNS),
         leakage=pd.DataFrame(leak_rows, columns=["target", "measured", "measure", "rho", "leak"]),
     )

@@ -31,16 +31,28 @@ def test_create_study_and_watch_it(app: Callable[..., AppTest], tmp_path: Path) 
     next(b for b in at.button if b.label == "Create study").click()
     at.run()
     assert not at.exception
+    # the list of running studies shows the new study at once, without a reload
     assert at.success[0].value == "Study 'test-gsp-v1' is ready for participants."
-    at.run()
+    assert not any(i.value == "No study has been created yet." for i in at.info)
     link = at.code[0].value
     assert "/?study=test-gsp-v1&PROLIFIC_PID={{%PROLIFIC_PID%}}" in link
     assert {m.label: m.value for m in at.metric}["Started"] == "0"
 
+    preview = next(b for b in at.get("link_button") if b.label.startswith("Preview"))
+    assert preview.proto.url.endswith("/?study=test-gsp-v1&preview=1")
+    assert "needs at least" not in " ".join(c.value for c in at.caption)
+    assert next(b for b in at.button if b.label == "Run the analysis").disabled
+
     store = Store.from_settings(Settings.from_env())
     runtime = load_runtime(store, "test-gsp-v1")
     assert runtime is not None
-    for i in range(9):
+    run_participant(store, runtime, "W0", seed=0)
+    at.run()
+    assert "The analysis needs at least 8 completed participants (now 1)." in [
+        c.value for c in at.caption
+    ]
+    assert next(b for b in at.button if b.label == "Run the analysis").disabled
+    for i in range(1, 9):
         run_participant(store, runtime, f"W{i}", seed=i)
     run_participant(store, runtime, "X", ok=False)
     at.run()
@@ -63,7 +75,10 @@ def test_create_study_and_watch_it(app: Callable[..., AppTest], tmp_path: Path) 
 def test_problem_files_cannot_be_created(app: Callable[..., AppTest], tmp_path: Path) -> None:
     path = write_small_study(tmp_path / "studies" / "small")
     (path.parent / "stimuli.csv").unlink()
+    (path.parent / "plan.yaml").write_text("seed: 1\npersons: 300\n")  # not a study
     at = _admin(app)
     at.text_input[0].set_value(str(tmp_path / "studies")).run()
-    assert "needs its rewrites in stimuli.csv" in at.warning[0].value
+    assert [o.rsplit("/", 1)[-1] for o in at.selectbox[0].options] == ["study.yaml)"]
+    assert at.warning[0].value.startswith("Not runnable yet: stimuli.csv is missing")
+    assert "--engine local" in at.warning[0].value
     assert next(b for b in at.button if b.label == "Create study").disabled

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from studyflow_fixtures import run_participant
+from studyflow_fixtures import answer_current, run_participant
 
+from edutools.errors import DataError
 from edutools.store import Store
 from edutools.studyflow import StudyRuntime
 from edutools.studyflow.admin import (
@@ -23,13 +24,20 @@ from edutools.studyflow.admin import (
 ROOT = Path(__file__).parents[2]
 
 
-def test_find_studies_reports_what_is_missing(study_path: Path) -> None:
-    shipped = {f.path.name: f for f in find_studies(ROOT / "studies")}
-    assert "analysis only" in (shipped["pairwise.yaml"].problem or "")
-    gsp = shipped["study.yaml"]
-    assert gsp.study_id == "style-preference-gsp-v1"
-    if not (ROOT / "studies" / "style_preference" / "stimuli.csv").exists():
-        assert "stimuli.csv" in (gsp.problem or "")
+def test_find_studies_offers_studies_only_and_says_what_is_missing(study_path: Path) -> None:
+    shipped = {(f.path.parent.name, f.path.name): f for f in find_studies(ROOT / "studies")}
+    # the IRT validation study's settings file is not a participant study: not offered
+    assert set(shipped) == {
+        ("style_preference", "study.yaml"),
+        ("style_preference", "pairwise.yaml"),
+    }
+    assert all(f.ready for f in shipped.values()), [f.problem for f in shipped.values()]
+    assert shipped[("style_preference", "study.yaml")].study_id == "style-preference-gsp-v1"
+    (study_path.parent / "stimuli.csv").rename(study_path.parent / "elsewhere.csv")
+    missing = find_studies(study_path.parents[1])[0]
+    assert not missing.ready
+    assert "stimuli.csv is missing" in (missing.problem or "")
+    (study_path.parent / "elsewhere.csv").rename(study_path.parent / "stimuli.csv")
     ours = find_studies(study_path.parents[1])
     assert [(f.study_id, f.ready) for f in ours] == [("test-gsp-v1", True)]
     (study_path.parent / "broken.yaml").write_text("id: [unclosed\n")
@@ -73,3 +81,64 @@ def test_progress_and_downloads(store: Store, runtime: StudyRuntime) -> None:
     exported = zipfile.ZipFile(io.BytesIO(export_zip(store, runtime)))
     assert "manifest.json" in exported.namelist()
     assert "A1" not in exported.read("participants.csv").decode()
+
+
+def test_completion_codes_are_verified(store: Store, tmp_path: Path) -> None:
+    import yaml
+    from studyflow_fixtures import write_small_study
+
+    from edutools.studyflow import load_bundle, load_runtime, register_study
+    from edutools.studyflow.admin import verify_code_list
+
+    path = write_small_study(tmp_path / "personal", design="pairwise")
+    data = yaml.safe_load(path.read_text())
+    del data["completion"]  # no Prolific code: every participant gets a personal code
+    data["id"] = "personal-codes"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    study, stimuli = load_bundle(path)
+    register_study(store, study, stimuli)
+    runtime = load_runtime(store, study.id)
+    assert runtime is not None
+    run_participant(store, runtime, "DONE")
+    run_participant(store, runtime, "HALF", steps=3)
+    done = store.get_participant(runtime.study_id, "DONE")
+    assert done is not None
+    code = done.completion_code
+    assert code is not None
+    assert len(code) == 10
+    # not the old sha256(study id + participant id): nobody can compute it without the secret
+    import hashlib
+
+    assert code != hashlib.sha256(f"{study.id}\x1fDONE".encode()).hexdigest()[:10].upper()
+    rows = [
+        ("DONE", code),
+        ("DONE", code.lower()),  # codes are compared without case
+        ("DONE", "ABCDEFGHIJ"),  # forged
+        ("HALF", runtime.completion_code("HALF")),  # the right code, but never finished
+        ("NOBODY", code),
+    ]
+    csv = "PROLIFIC_PID,entered_code\n" + "".join(f"{p},{c}\n" for p, c in rows)
+    verdicts = verify_code_list(store, runtime, "codes.csv", csv.encode())
+    assert verdicts["verdict"].tolist() == [
+        "valid", "valid", "invalid code", "not completed", "unknown participant",
+    ]  # fmt: skip
+    assert verdicts["row"].tolist() == [2, 3, 4, 5, 6]
+    with pytest.raises(DataError, match=r"codes.csv, row 1 \(header\): no code column"):
+        verify_code_list(store, runtime, "codes.csv", b"participant_id,x\nA,1\n")
+
+
+def test_the_preview_stores_nothing(store: Store, runtime: StudyRuntime) -> None:
+    from edutools.studyflow import Identity, ParticipantFlow
+    from edutools.studyflow.admin import preview_runtime
+
+    copy, preview = preview_runtime(store, runtime.key)
+    flow = ParticipantFlow.enter(copy, preview, Identity("preview"))
+    while (pos := flow.position()).state == "step":
+        answer_current(flow, pos)
+    assert pos.state == "complete"
+    tables = store.study_tables(runtime.study_id)
+    assert tables["participants"].empty
+    assert tables["trials"].empty
+    assert tables["events"].empty
+    assert runtime.gsp is not None
+    assert runtime.gsp.trials_frame().empty

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,19 @@ def test_design_mismatch(tmp_path: Path) -> None:
 )
 def test_markdown_table(frame: pd.DataFrame, expected: str) -> None:
     assert markdown_table(frame) == expected
+
+
+def test_too_few_participants_is_said_before_any_model_is_fitted(tmp_path: Path) -> None:
+    from edutools.survey.report import minimum_participants
+
+    sim = simulate_gsp(n_participants=40, seed=3)
+    needed = minimum_participants(sim.export)
+    assert needed >= 4
+    few = sim.export.participants.head(needed - 1)
+    export = replace(sim.export, participants=few)
+    with pytest.raises(
+        StudyError,
+        match=rf"needs at least {needed} completed participants \(now {needed - 1}\)",
+    ):
+        analyze_export(export, tmp_path, options=AnalysisOptions(n_bootstrap=0))
+    assert not (tmp_path / "tables").exists(), "nothing was fitted or written"

@@ -160,6 +160,7 @@ def test_validation_report_flags_what_went_wrong(
     study: StudyDefinition, stub: StubServer, settings: Settings
 ) -> None:
     s = stub.settings(settings, max_retries=0)
+    study = _judged(study)
     targets = style_targets(
         study, design="axes", base_items=["water", "loans", "python", UNCHANGED_ITEM]
     )
@@ -216,7 +217,23 @@ def test_content_similarity() -> None:
     assert para > other
 
 
+def _judged(study: StudyDefinition) -> StudyDefinition:
+    """The study validated by the LLM judge on authoritativeness and articulateness.
+
+    The shipped study file validates with offline measures, which the fake model does not move.
+    """
+    measures = {
+        "authoritativeness": "judge_authoritativeness",
+        "certainty": "-hedge_rate",
+        "articulateness": "judge_articulateness",
+        "verbosity": "n_words",
+    }
+    transfer = study.transfer.model_copy(update={"validation_measures": measures})
+    return study.model_copy(update={"transfer": transfer})
+
+
 def test_report_without_judge_uses_measures_only(study: StudyDefinition) -> None:
+    study = _judged(study)
     base = study.base_item("water").response
     rows = []
     for v in (1.0, 2.0, 3.0, 4.0, 5.0):

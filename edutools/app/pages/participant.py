@@ -1,9 +1,11 @@
 """Participant page: one study session, reached only through the study link.
 
-Identity comes from the URL (``PROLIFIC_PID`` or ``pid``); every answer is written by a button
-callback through :class:`edutools.studyflow.ParticipantFlow`, which stores it once under a
-natural key; the step shown is recomputed from storage on every run. Session state only
-holds display details (when a trial appeared, a message for the next run).
+Identity comes from the URL (``PROLIFIC_PID`` or ``pid``, and the session ``token`` this page
+adds on the first visit); every answer is written by a button callback through
+:class:`edutools.studyflow.ParticipantFlow`, which stores it once under a natural key; the step
+shown is recomputed from storage on every run. Session state only holds display details (when
+a trial appeared, a message for the next run) and, for ``&preview=1``, the private in-memory
+copy of the study that a staff preview answers into.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import streamlit as st
 from edutools.app import resources
 from edutools.app.widgets import label_escape, md_escape
 from edutools.errors import EdutoolsError, StudyError
+from edutools.store import Store
 from edutools.studyflow import Identity, ParticipantFlow, Position, StudyRuntime, load_runtime
+from edutools.studyflow.admin import preview_runtime
 from edutools.studyflow.plan import Step
 from edutools.studyflow.questionnaire import questionnaire
 from edutools.studyflow.session import SessionTakenError, StudyFullError
@@ -31,6 +35,7 @@ _SLIDER_CSS = (
     " {visibility: hidden;}</style>"
 )
 _FLASH = "participant_flash"
+_PREVIEW = "participant_preview"
 _SHOWN = "participant_shown_at"
 REDIRECT_SECONDS = 3
 
@@ -252,7 +257,7 @@ def _questionnaire(flow: ParticipantFlow, step: Step) -> None:
         )
 
 
-def _complete(runtime: StudyRuntime, pos: Position) -> None:
+def _complete(runtime: StudyRuntime, pos: Position, preview: bool) -> None:
     st.header("Thank you!", anchor=False)
     code = pos.participant.completion_code or runtime.completion_code(
         pos.participant.participant_key
@@ -260,7 +265,9 @@ def _complete(runtime: StudyRuntime, pos: Position) -> None:
     st.success("Your answers are saved. Your completion code is:")
     st.code(code, language=None)
     url = runtime.completion_url
-    if url:
+    if url and preview:
+        st.caption(f"Participants are sent back to Prolific ({url}) from here.")
+    elif url:
         st.link_button("Return to Prolific", url, type="primary")
         st.caption(f"You will be taken back to Prolific in {REDIRECT_SECONDS} seconds.")
         # Shown only once storage reports the session completed: the last write is committed.
@@ -311,25 +318,53 @@ def _draw(flow: ParticipantFlow, pos: Position) -> None:
         st.button("Finish", type="primary", on_click=_on_simple, args=(flow, step, {}))
 
 
+def _preview_session(study_key: str) -> tuple[Store, StudyRuntime]:
+    """This browser session's private copy of the study (StudyError when there is none)."""
+    held = st.session_state.get(_PREVIEW)
+    if held is None or held[1].key != study_key:
+        held = preview_runtime(resources.store(), study_key)
+        st.session_state[_PREVIEW] = held
+    return held
+
+
+def _restart_preview() -> None:
+    st.session_state.pop(_PREVIEW, None)
+
+
 def render() -> None:
     """The participant's current step, or the end of their session."""
     params = {k: st.query_params[k] for k in st.query_params}
+    study_key = params.get("study", "")
+    preview = params.get("preview") == "1"
     try:
-        runtime = _runtime(resources.settings().database_url, params.get("study", ""))
-    except _NoStudyError:
+        if preview:
+            store, runtime = _preview_session(study_key)
+        else:
+            store, runtime = (
+                resources.store(),
+                _runtime(resources.settings().database_url, study_key),
+            )
+    except (_NoStudyError, StudyError):
         st.error("This study link is not valid. Please check the link you were given.")
         return
-    try:
-        identity = Identity.from_params(params)
-    except StudyError as exc:
-        st.error(str(exc))
-        return
+    if preview:
+        identity: Identity | None = Identity("preview", token=runtime.session_token("preview"))
+    else:
+        try:
+            identity = Identity.from_params(params)
+        except StudyError as exc:
+            st.error(str(exc))
+            return
     if identity is None:
         # No id in the link: give this visit one, in the URL, so a reload keeps it.
         st.query_params["pid"] = uuid.uuid4().hex[:16]
         st.rerun()
         return
     st.title(md_escape(runtime.study.title), anchor=False)
+    if preview:
+        c1, c2 = st.columns([4, 1])
+        c1.info("Preview of the participant view: nothing you enter is stored.", icon="👁")
+        c2.button("Start again", on_click=_restart_preview)
     if st.session_state.pop("participant_declined", False):
         st.info(
             "You chose not to take part. You can close this window now (on Prolific, please "
@@ -340,7 +375,7 @@ def render() -> None:
     if message := st.session_state.pop(_FLASH, None):
         st.warning(message)
     try:
-        flow = ParticipantFlow.enter(resources.store(), runtime, identity)
+        flow = ParticipantFlow.enter(store, runtime, identity)
     except StudyFullError:
         st.info(
             "This study has all the participants it needs, so it cannot take new ones. "
@@ -353,7 +388,7 @@ def render() -> None:
     except EdutoolsError as exc:
         st.error(str(exc))
         return
-    if identity.token != flow.token:
+    if not preview and identity.token != flow.token:
         # The session's key goes into the address: a reload keeps it, another id lacks it.
         st.query_params["token"] = flow.token
     try:
@@ -362,7 +397,7 @@ def render() -> None:
         st.error(str(exc))
         return
     if pos.state == "complete":
-        _complete(runtime, pos)
+        _complete(runtime, pos, preview)
     elif pos.state == "excluded":
         _excluded(runtime)
     elif pos.state == "waiting":

@@ -1,4 +1,5 @@
-"""Study admin page: create a study from its files, share the link, watch progress, export, analyse."""
+"""Study admin page: create a study from its files, share the link, preview, watch progress,
+verify completion codes, export and analyse."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from edutools.app.widgets import error, md_escape
 from edutools.errors import EdutoolsError
 from edutools.studyflow import StudyRuntime, load_bundle, load_runtime, register_study
 from edutools.studyflow.admin import (
+    analysis_requirement,
     export_zip,
     find_studies,
     participant_link,
@@ -20,9 +22,11 @@ from edutools.studyflow.admin import (
     raw_zip,
     report_zip,
     run_analysis,
+    verify_code_list,
 )
 
 _REPORT = "admin_report"
+_CREATED = "admin_created"
 _IMAGE_LINE = re.compile(r"^!\[.*\]\(.*\)\s*$")
 
 
@@ -31,7 +35,7 @@ def _create() -> None:
     folder = st.text_input(
         "Study folder",
         value="studies",
-        help="Each subfolder holds a study file (e.g. study.yaml) and its stimuli.csv.",
+        help="Each subfolder holds a study file (e.g. study.yaml) and its stimuli file.",
     )
     files = find_studies(Path(folder))
     if not files:
@@ -45,7 +49,7 @@ def _create() -> None:
     if choice is None:
         return
     if choice.problem:
-        st.warning(choice.problem)
+        st.warning(f"Not runnable yet: {choice.problem}")
     if st.button("Create study", type="primary", disabled=not choice.ready):
         try:
             study, stimuli = load_bundle(choice.path)
@@ -54,7 +58,8 @@ def _create() -> None:
             error(exc)
         else:
             st.session_state["admin_study"] = study.id
-            st.success(f"Study '{study.id}' is ready for participants.")
+            st.session_state[_CREATED] = study.id
+            st.rerun()  # the list above shows the new study at once
 
 
 @st.fragment(run_every=5)
@@ -66,7 +71,12 @@ def _progress(runtime: StudyRuntime) -> None:
     cols[2].metric("Completed", p.completed)
     cols[3].metric("Excluded (attention)", p.excluded)
     cols[4].metric("Answers stored", p.answers)
-    st.caption(f"Updated {time.strftime('%H:%M:%S')}; refreshes every 5 seconds.")
+    cap = runtime.study.max_participants
+    full = " The study is full: new participants are turned away." if p.started >= cap else ""
+    st.caption(
+        f"Updated {time.strftime('%H:%M:%S')}; refreshes every 5 seconds. "
+        f"Up to {cap} participants (study file: max_participants).{full}"
+    )
 
 
 def _downloads(runtime: StudyRuntime) -> None:
@@ -92,9 +102,42 @@ def _downloads(runtime: StudyRuntime) -> None:
     )
 
 
+def _verify(runtime: StudyRuntime) -> None:
+    with st.expander("Verify completion codes"):
+        st.caption(
+            "Upload a CSV with a participant column (participant_id, PROLIFIC_PID, pid) and a "
+            "code column (completion_code, code, entered_code): each row gets a verdict. A "
+            "code counts only for a participant who completed the study here."
+        )
+        upload = st.file_uploader("Codes (CSV)", type=["csv"], key=f"codes-{runtime.key}")
+        if upload is None:
+            return
+        try:
+            verdicts = verify_code_list(resources.store(), runtime, upload.name, upload.getvalue())
+        except EdutoolsError as exc:
+            error(exc)
+            return
+        counts = verdicts["verdict"].value_counts()
+        st.write(", ".join(f"{n} {verdict}" for verdict, n in counts.items()))
+        st.dataframe(verdicts, hide_index=True)
+        st.download_button(
+            "Verdicts (CSV)",
+            data=verdicts.to_csv(index=False),
+            file_name=f"{runtime.key}-code-verdicts.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
+
+
 def _analysis(runtime: StudyRuntime) -> None:
     st.subheader("Analysis")
-    if st.button("Run the analysis"):
+    need = analysis_requirement(resources.store(), runtime)
+    if need is None:
+        st.caption("The analysis runs once participants have completed the study.")
+    else:
+        needed, have = need
+        st.caption(f"The analysis needs at least {needed} completed participants (now {have}).")
+    if st.button("Run the analysis", disabled=need is None or need[1] < need[0]):
         out = (
             resources.settings().data_dir / "reports" / runtime.key / time.strftime("%Y%m%d-%H%M%S")
         )
@@ -126,6 +169,8 @@ def _analysis(runtime: StudyRuntime) -> None:
 
 def _running() -> None:
     st.subheader("Running studies")
+    if created := st.session_state.pop(_CREATED, None):
+        st.success(f"Study '{created}' is ready for participants.")
     store = resources.store()
     studies = store.list_studies()
     if not studies:
@@ -151,8 +196,13 @@ def _running() -> None:
     prolific = st.toggle("Prolific link (with PROLIFIC_PID, STUDY_ID, SESSION_ID)", value=True)
     base = st.context.url or "http://127.0.0.1:8501/"
     st.code(participant_link(base, runtime.key, prolific=prolific), language=None, wrap_lines=True)
+    st.link_button(
+        "Preview the participant view (nothing is stored)",
+        participant_link(base, runtime.key, preview=True),
+    )
     _progress(runtime)
     _downloads(runtime)
+    _verify(runtime)
     _analysis(runtime)
 
 
