@@ -100,6 +100,7 @@ class LLMEngine(abc.ABC):
         self.max_words = max_words
         names = (*self.stage_prompts, *(("self_check",) if self_check else ()), "reask")
         self.prompts: dict[str, Prompt] = {n: load_prompt(n) for n in names}
+        self._provenance: tuple[Course, Provenance] | None = None
 
     # ------------------------------------------------------------------ provenance
 
@@ -118,8 +119,15 @@ class LLMEngine(abc.ABC):
         }
 
     def provenance(self, course: Course) -> Provenance:
-        """Provenance of this engine's output for ``course`` (usage is added by the runner)."""
-        return Provenance(
+        """Provenance of this engine's output for ``course`` (usage is added by the runner).
+
+        Worked out once per course: hashing a large course's content takes tens of
+        milliseconds, which every question would otherwise spend on the event loop.
+        """
+        known = self._provenance
+        if known is not None and known[0] is course:
+            return known[1]
+        provenance = Provenance(
             engine=self.name,
             model=self.client.model,
             parameters=self.parameters(),
@@ -128,6 +136,8 @@ class LLMEngine(abc.ABC):
             edutools_version=edutools.__version__,
             code_hash=code_hash("llm"),
         )
+        self._provenance = (course, provenance)
+        return provenance
 
     # ------------------------------------------------------------------ engine API
 

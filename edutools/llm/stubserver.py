@@ -80,6 +80,12 @@ STUB_API_KEY = "sk-stub-0000-not-a-real-key"
 Responder = Callable[[dict[str, Any]], Any]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 refuses connections when many clients open at
+    # once (a concurrency benchmark, a busy machine): the client then sees a reset and retries
+    request_queue_size = 256
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     """One request the stub received, and the fault (if any) that answered it."""
@@ -174,7 +180,7 @@ class StubServer:
         class Handler(StubHandler):
             server_stub = stub
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server = _Server(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
