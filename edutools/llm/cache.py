@@ -4,6 +4,10 @@ The key is the SHA-256 of the canonical JSON of what determines a reply: provide
 URL), model, sampling parameters, output schema and the rendered messages. The value is the
 validated reply. The API key is never part of a key or a value, and nothing else about the
 caller is stored.
+
+Written here rather than using langchain's ``SQLiteCache`` because that one stores raw
+generations before they are validated (a reply that failed the schema would be served again)
+and its hits still go through the usage callbacks, which would count tokens that cost nothing.
 """
 
 from __future__ import annotations
