@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from edutools.errors import EdutoolsError
 from edutools.generate import FormMix, QuestionProgress, run
+from edutools.generate.claims import ClaimReview
 from edutools.schema import Course, ItemBank, Usage
 from edutools.settings import Settings
 from edutools.store import Store
@@ -22,18 +24,19 @@ __all__ = ["GenerationJob", "JobRequest"]
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What to generate: course, engine, model, k and form mix."""
+    """What to generate: course, engine, model, k and form mix.
+
+    ``reviews`` (the instructor's claim labels, edits and merges by question id) and
+    ``confirmed_only`` reach the local engine (see :func:`edutools.generate.run`).
+    """
 
     course: Course
     engine: str
     model: str | None
     k: int
     mix: FormMix
-
-    @property
-    def key(self) -> tuple[str, str, str | None, int, FormMix]:
-        """Identifies the run configuration (one job per configuration at a time)."""
-        return (self.course.content_hash(), self.engine, self.model, self.k, self.mix)
+    reviews: Mapping[str, ClaimReview] = field(default_factory=dict)
+    confirmed_only: bool = False
 
 
 @dataclass
@@ -71,6 +74,8 @@ class GenerationJob:
                 progress=self.events.append,
                 model=r.model,
                 cancel=self.cancel,
+                reviews=r.reviews,
+                confirmed_only=r.confirmed_only,
             )
             # start_run is idempotent: the same configuration names the same stored run
             self.run_id = self.store.start_run(r.course, self.bank.run)

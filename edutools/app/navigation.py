@@ -20,8 +20,8 @@ from edutools.app import auth, resources
 
 PARTICIPANT_PARAM = "study"
 _PAGES: tuple[str, ...] = (
-    "course", "generate", "review", "export", "calibrate", "compare", "assemble", "downloads",
-    "study_admin", "participant",
+    "course", "generate", "claims", "review", "export", "calibrate", "compare", "assemble",
+    "downloads", "study_admin", "participant",
 )  # fmt: skip
 
 
@@ -48,14 +48,19 @@ def _warm_up() -> threading.Thread:
     return thread
 
 
+#: The staff pages of the running app by name, for links between pages (``st.page_link``).
+PAGES: dict[str, st.Page] = {}
+
+
 def _staff(name: str, title: str, icon: str, default: bool = False) -> st.Page:
-    return st.Page(
+    PAGES[name] = st.Page(
         auth.guard(_lazy(name), resources.settings),
         title=title,
         url_path=name,
         icon=icon,
         default=default,
     )
+    return PAGES[name]
 
 
 def main() -> None:
@@ -75,6 +80,7 @@ def main() -> None:
         "Instructor": [
             _staff("course", "Course", ":material/school:", default=True),
             _staff("generate", "Generate", ":material/auto_awesome:"),
+            _staff("claims", "Claims", ":material/fact_check:"),
             _staff("review", "Review", ":material/rate_review:"),
             _staff("export", "Export", ":material/download:"),
         ],

@@ -1,20 +1,42 @@
-"""Item edits made on the Review page: validated, re-checked, then saved (no streamlit here)."""
+"""What the Review page does, without streamlit: item edits (validated, re-checked, saved),
+filters by question, flag and status, bulk status changes and the review table."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections import Counter
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 from pydantic import ValidationError
 
 from edutools.errors import DataError
 from edutools.generate.quality import check_bank
-from edutools.schema import Course, Item, ItemBank, StudentAnswer
+from edutools.schema import Course, Flag, Item, ItemBank, StudentAnswer
 from edutools.store import Store
 
-__all__ = ["edit_item", "items_table", "save_edit", "supporting_answers"]
+__all__ = [
+    "ANY_FLAG",
+    "LETTERS",
+    "NO_FLAGS",
+    "STATUSES",
+    "edit_item",
+    "filter_items",
+    "flag_counts",
+    "flag_text",
+    "items_table",
+    "save_edit",
+    "set_status",
+    "supporting_answers",
+    "table_version",
+    "unwarned_drafts",
+]
 
 STATUSES = ("draft", "accepted", "rejected")
+LETTERS = "ABCDEFGHIJ"
+#: Flag filter values besides a check name: items without flags, items with any flag.
+NO_FLAGS = "(no flags)"
+ANY_FLAG = "(any flag)"
 
 
 def edit_item(
@@ -68,28 +90,111 @@ def save_edit(store: Store, run_id: int, item: Item) -> int:
     return store.save_item(run_id, item)
 
 
-def items_table(bank: ItemBank) -> pd.DataFrame:
-    """One row per item for the review table (options joined, flags summarised)."""
-    letters = "ABCDEFGHIJ"
-    rows = []
+def flag_text(flag: Flag) -> str:
+    """A flag's check with the option letters it concerns, e.g. ``option_spelling (B, D)``."""
+    if not flag.options:
+        return flag.check
+    return f"{flag.check} ({', '.join(LETTERS[i] for i in flag.options if i < len(LETTERS))})"
+
+
+def flag_counts(items: Sequence[Item]) -> dict[str, int]:
+    """Items per flag check (an item counts once per check), most frequent first."""
+    counts = Counter(check for item in items for check in {f.check for f in item.flags})
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def filter_items(
+    bank: ItemBank,
+    *,
+    question: str | None = None,
+    flag: str | None = None,
+    statuses: Collection[str] | None = None,
+) -> list[Item]:
+    """The bank's items of one question (None = all), with a flag and in some statuses.
+
+    ``flag`` is a check name, :data:`NO_FLAGS`, :data:`ANY_FLAG` or None (no filter).
+
+    Example
+    -------
+    >>> [i.id for i in filter_items(bank, flag="option_spelling")]  # doctest: +SKIP
+    ['local-Q02-03']
+    """
+    out = []
     for item in bank.items:
+        checks = {f.check for f in item.flags}
+        if question is not None and item.question_id != question:
+            continue
+        if statuses is not None and item.status not in statuses:
+            continue
+        if flag == NO_FLAGS and checks:
+            continue
+        if flag == ANY_FLAG and not checks:
+            continue
+        if flag not in (None, NO_FLAGS, ANY_FLAG) and flag not in checks:
+            continue
+        out.append(item)
+    return out
+
+
+def unwarned_drafts(items: Sequence[Item]) -> list[Item]:
+    """The drafts among ``items`` that no check warned about (``info`` flags allowed)."""
+    return [
+        i
+        for i in items
+        if i.status == "draft" and not any(f.severity in ("warning", "error") for f in i.flags)
+    ]
+
+
+def set_status(store: Store, run_id: int, items: Sequence[Item], status: str) -> int:
+    """Give every item in ``items`` the review status ``status``; returns how many changed.
+
+    Items that already have it are left alone (a repeated click writes nothing); the flags
+    stay as the checks set them.
+    """
+    if status not in STATUSES:
+        raise DataError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    changed = 0
+    for item in items:
+        if item.status != status:
+            store.save_item(run_id, item.model_copy(update={"status": status}))
+            changed += 1
+    return changed
+
+
+def items_table(items: Sequence[Item]) -> pd.DataFrame:
+    """One row per item for the review table: a selection box, the stem, the options (one
+    per line, ``*`` marks keys), the flags with the option letters they concern, the status."""
+    rows = []
+    for item in items:
         rows.append(
             {
+                "select": False,
                 "id": item.id,
                 "question": item.question_id or "",
                 "form": item.form,
                 "stem": item.stem,
                 "options": "\n".join(
-                    f"{letters[i]}{'*' if o.is_key else ''}) {o.text}"
+                    f"{LETTERS[i]}{'*' if o.is_key else ''}) {o.text}"
                     for i, o in enumerate(item.options)
                 ),
-                "flags": "; ".join(f.check for f in item.flags),
+                "flags": "; ".join(flag_text(f) for f in item.flags),
                 "status": item.status,
             }
         )
     return pd.DataFrame(
-        rows, columns=["id", "question", "form", "stem", "options", "flags", "status"]
+        rows,
+        columns=["select", "id", "question", "form", "stem", "options", "flags", "status"],
     )
+
+
+def table_version(items: Sequence[Item]) -> str:
+    """A short hash of what the review table shows; it changes with every saved edit.
+
+    The table's widget key carries it, so a saved change shows a fresh table instead of
+    replaying the old table's edits over the new rows.
+    """
+    text = repr([(i.id, i.status, i.stem) for i in items])
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 def supporting_answers(

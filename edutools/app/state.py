@@ -7,13 +7,25 @@ nothing the instructor did is lost.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from edutools import io
 from edutools.app import resources
 from edutools.schema import Course
 
-__all__ = ["current_course", "current_run_id", "select_course", "select_run"]
+if TYPE_CHECKING:  # the generation stack loads with the pages that run jobs, not here
+    from edutools.app.jobs import GenerationJob, JobRequest
+
+__all__ = [
+    "current_course",
+    "current_run_id",
+    "jobs",
+    "select_course",
+    "select_run",
+    "start_job",
+]
 
 _COURSE = "edutools_course_id"
 _RUN = "edutools_run_id"
@@ -70,3 +82,22 @@ def current_run_id(course_id: str) -> int | None:
 def select_run(run_id: int) -> None:
     """Make ``run_id`` the current run (Review and Export show it)."""
     st.session_state[_RUN] = run_id
+
+
+@st.cache_resource(show_spinner=False)
+def jobs() -> dict[str, GenerationJob]:
+    """Generation jobs of this server process by course id.
+
+    Shared by the Generate and Claims pages, so a reloaded page (a new session) finds the
+    job that is still running, and only one job per course runs at a time.
+    """
+    return {}
+
+
+def start_job(request: JobRequest) -> GenerationJob:
+    """Start generating ``request`` in the background; it becomes the course's job."""
+    from edutools.app.jobs import GenerationJob
+
+    job = GenerationJob(request, resources.settings(), resources.store()).start()
+    jobs()[request.course.id] = job
+    return job

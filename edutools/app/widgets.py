@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
+from edutools.app import state
 from edutools.errors import EdutoolsError
+from edutools.schema import Course, StudentAnswer
 
-__all__ = ["error", "label_escape", "md_escape", "plain_title"]
+__all__ = [
+    "answers_table",
+    "error",
+    "generation_progress",
+    "label_escape",
+    "md_escape",
+    "page_link",
+    "plain_title",
+]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 _INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|<>~$])")
+_SETTLED = ("generated", "resumed")
 
 
 def md_escape(text: str) -> str:
@@ -36,3 +49,97 @@ def plain_title(text: str) -> None:
 def error(exc: EdutoolsError) -> None:
     """Show an edutools error as its one-line message (which names file, row and column)."""
     st.error(str(exc), icon="⚠️")
+
+
+def answers_table(answers: list[StudentAnswer]) -> pd.DataFrame:
+    """Student answers as answer id, text and grade (blank when ungraded); no student ids."""
+    return pd.DataFrame(
+        {
+            "answer": [a.id for a in answers],
+            "text": [a.text for a in answers],
+            "grade": ["" if a.grade is None else f"{a.grade:g}" for a in answers],
+        }
+    )
+
+
+def page_link(name: str, label: str, icon: str | None = None) -> None:
+    """A link to another staff page of the app (``name`` as in the navigation).
+
+    Outside the app's navigation (a page run on its own, as in tests) it says where to go.
+    """
+    from edutools.app.navigation import PAGES
+
+    page = PAGES.get(name)
+    if page is not None:
+        try:
+            st.page_link(page, label=label, icon=icon)
+            return
+        except StreamlitAPIException:
+            pass  # not registered in this run: fall back to words
+    st.markdown(f"Open **{md_escape(label)}** in the sidebar.")
+
+
+@st.fragment(run_every=1.0)
+def generation_progress(course: Course) -> None:
+    """The course's generation job: a progress bar and one row per question, live.
+
+    When the job has finished, its run becomes the current one (Review and Export show it).
+    """
+    job = state.jobs().get(course.id)
+    if job is None:
+        return
+    done, total = job.done, job.total
+    label = f"{done} of {total} questions"
+    if job.running and job.cancel.is_set():
+        label += ": stopping after the questions in progress"
+    st.progress(done / max(total, 1), text=label)
+    status = {e.question_id: e for e in job.events}
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "question": [q.id for q in course.questions],
+                "status": [
+                    status[q.id].status
+                    if q.id in status
+                    else ("waiting" if job.running else "not run")
+                    for q in course.questions
+                ],
+                "progress": [
+                    1.0 if status.get(q.id) and status[q.id].status in _SETTLED else 0.0
+                    for q in course.questions
+                ],
+                "items": [
+                    str(status[q.id].items) if q.id in status else "" for q in course.questions
+                ],
+                "note": [status[q.id].message if q.id in status else "" for q in course.questions],
+            }
+        ),
+        hide_index=True,
+        column_config={
+            "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)
+        },
+    )
+    if job.running:
+        st.button("Stop", on_click=job.stop, disabled=job.cancel.is_set(), key="stop_generation")
+        return
+    if job.error:
+        st.error(job.error)
+    usage = job.usage
+    what = f"{job.items} new items"
+    if job.request.reviews or job.request.confirmed_only:
+        what += (
+            f" with your labels of {sum(len(r.labels) for r in job.request.reviews.values())} "
+            "claims" + (" (only labelled claims as options)" if job.request.confirmed_only else "")
+        )
+    st.success(
+        f"Finished in {job.seconds:.1f} s: {what}; {usage.calls} LLM calls, "
+        f"{usage.cached_calls} from the cache, {usage.prompt_tokens + usage.completion_tokens} "
+        f"tokens, ${usage.cost_usd:.4f}."
+    )
+    if job.run_id is not None:
+        state.select_run(job.run_id)
+        page_link("review", "Review the items: edit, accept or reject", ":material/rate_review:")
+    if st.session_state.get("generation_rerun") != id(job):
+        # leave the fragment once so the whole page shows the finished state
+        st.session_state["generation_rerun"] = id(job)
+        st.rerun()

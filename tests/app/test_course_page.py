@@ -114,3 +114,16 @@ def test_zip_error_names_row_and_column(app: Callable[..., AppTest], tmp_path: P
     (folder / "answers.csv").write_text("\n".join(answers) + "\n")
     at = _upload_and_load(app().run(), "mini.zip", _zip_folder(folder), "application/zip")
     assert "answers.csv, row 3, column 'question_id'" in at.error[0].value
+
+
+def test_answers_show_blank_grades_and_no_student_ids(app: Callable[..., AppTest]) -> None:
+    course = io.read_course(io.example_course_dir())
+    question = course.questions[0]
+    answers = course.answers_to(question.id)
+    assert any(a.grade is None for a in answers), "the example has ungraded answers"
+    at = app().run()
+    table = at.dataframe[1].value
+    assert list(table.columns) == ["answer", "text", "grade"]
+    assert list(table["answer"]) == [a.id for a in answers]
+    assert list(table["grade"]) == ["" if a.grade is None else f"{a.grade:g}" for a in answers]
+    assert not {a.student_id for a in answers} & set(table.to_numpy().ravel())

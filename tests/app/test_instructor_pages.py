@@ -52,11 +52,12 @@ def test_generate_with_the_local_engine(app: Callable[..., AppTest]) -> None:
     assert not at.exception
     assert at.radio[0].options == ["Local (no LLM, runs on this computer)"]
     assert "need an LLM provider" in at.caption[1].value
+    assert not [t for t in at.text_input if t.label == "Model"], "no Model box for the local engine"
     at = _generate(at)
     assert at.progress[0].value == 100
     table = at.dataframe[0].value
     assert list(table["status"]) == ["generated"] * 3
-    assert (table["items"] > 0).all()
+    assert (table["items"].astype(int) > 0).all()
     assert at.success[0].value.startswith("Finished in")
     runs = _store().list_runs("bio3")
     assert [(r.engine, r.n_questions_done, r.status) for r in runs] == [("local", 3, "complete")]
@@ -80,7 +81,9 @@ def test_generate_with_anaquest_on_the_stub_server(
 ) -> None:
     _store().save_course(_course(2))
     at = app(page="generate").run()
+    assert not [t for t in at.text_input if t.label == "Model"]
     at.radio[0].set_value("anaquest").run()
+    assert at.text_input[0].label == "Model"
     assert at.text_input[0].value == Settings.from_env().model
     at = _generate(at)
     assert list(at.dataframe[0].value["status"]) == ["generated"] * 2
@@ -155,8 +158,9 @@ def test_review_edits_are_saved_as_made(app: Callable[..., AppTest]) -> None:
     assert "options 1 and 2 are the same text" in at.error[0].value
     assert store.load_bank(run_id).items[0].options[1].text == first.options[1].text
     at.text_input(key=f"opt-{prefix}-1").input(first.options[1].text).run()
-    at.radio(key=f"status-{prefix}").set_value("accepted").run()
+    at.radio(key=f"status-{prefix}-draft").set_value("accepted").run()
     assert store.load_bank(run_id).items[0].status == "accepted"
+    assert at.radio(key=f"status-{prefix}-accepted").value == "accepted"
     # foils show the student answers behind them
     foil = next(i for i, o in enumerate(first.options) if not o.is_key)
     support = bank.assertion(first.options[foil].assertion_id or "").support
@@ -178,6 +182,7 @@ def test_review_table_callback_saves_status(app: Callable[..., AppTest]) -> None
         store = resources.store()
         bank = store.load_bank(run_id)
         course = store.get_course(bank.course_id)
+        assert course is not None
         key = "items-test"
         st.session_state[key] = {"edited_rows": {1: {"status": "rejected", "stem": "New stem?"}}}
         review._on_table(run_id, bank, course, key, [i.id for i in bank.items])
@@ -195,14 +200,163 @@ def test_review_and_export_without_runs(app: Callable[..., AppTest]) -> None:
         assert at.info[-1].value == "No items yet: generate them on the Generate page."
 
 
-def test_export_offers_every_format(app: Callable[..., AppTest]) -> None:
+def test_review_table_callback_does_not_replay_old_edits(app: Callable[..., AppTest]) -> None:
+    """An edit already saved (and changed since elsewhere) is not written again."""
+    store, run_id = _with_local_run()
+
+    def script(run_id: int) -> None:
+        import streamlit as st
+
+        from edutools.app import resources
+        from edutools.app.pages import review
+
+        store = resources.store()
+        bank = store.load_bank(run_id)
+        course = store.get_course(bank.course_id)
+        assert course is not None
+        key = "items-test"
+        # row 0 asks for the status it has already: nothing to write
+        st.session_state[key] = {"edited_rows": {0: {"status": bank.items[0].status}}}
+        review._on_table(run_id, bank, course, key, [i.id for i in bank.items])
+
+    at = AppTest.from_function(script, args=(run_id,), default_timeout=60).run()
+    assert not at.exception
+    with store.engine.connect() as conn:
+        import sqlalchemy as sa
+
+        from edutools.store.tables import items
+
+        revisions = conn.execute(
+            sa.select(items.c.revision).where(items.c.run_id == run_id)
+        ).scalars()
+        assert set(revisions) == {1}
+
+
+def _editor_key(at: AppTest) -> str:
+    key = at.data_editor[0].key
+    assert key is not None
+    assert key.startswith("items-")
+    return key
+
+
+def test_review_bulk_accept_and_reject_selected(app: Callable[..., AppTest]) -> None:
     store, run_id = _with_local_run()
     bank = store.load_bank(run_id)
-    store.save_item(run_id, bank.items[0].model_copy(update={"status": "rejected"}))
+    at = app(page="review").run()
+    assert not at.exception
+    assert at.data_editor[0].value["select"].tolist() == [False] * len(bank.items)
+    key = _editor_key(at)
+    # ticking rows is the data editor's state (AppTest seeds it; a browser clicks it)
+    at.session_state[key] = {
+        "edited_rows": {0: {"select": True}, 2: {"select": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    accept = next(b for b in at.button if b.label == "Accept selected (2)")
+    accept.click().run()
+    assert not at.exception
+    saved = store.load_bank(run_id)
+    assert [i.status for i in saved.items[:3]] == ["accepted", "draft", "accepted"]
+    assert {m.label: m.value for m in at.metric}["Accepted"] == "2"
+    # the table is fresh after the save: no ticks left
+    assert _editor_key(at) != key
+    assert next(b for b in at.button if b.label.startswith("Reject selected")).disabled
+    at.session_state[_editor_key(at)] = {
+        "edited_rows": {2: {"select": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    next(b for b in at.button if b.label == "Reject selected (1)").click().run()
+    assert store.load_bank(run_id).items[2].status == "rejected"
+
+
+def test_review_accept_all_without_warnings_asks_first(app: Callable[..., AppTest]) -> None:
+    store, run_id = _with_local_run(3)
+    bank = store.load_bank(run_id)
+    clean = [
+        i.id for i in bank.items if not any(f.severity in ("warning", "error") for f in i.flags)
+    ]
+    warned = [i.id for i in bank.items if i.id not in clean]
+    assert clean, "the example course gives items without warnings"
+    assert warned, "and items with warnings"
+    at = app(page="review").run()
+    button = next(b for b in at.button if b.label.startswith("Accept all without warnings"))
+    assert button.label == f"Accept all without warnings ({len(clean)})"
+    button.click().run()
+    assert {i.status for i in store.load_bank(run_id).items} == {"draft"}, "nothing yet"
+    assert f"Accept {len(clean)} items" in at.warning[0].value
+    next(b for b in at.button if b.label == "Cancel").click().run()
+    assert not at.warning
+    next(b for b in at.button if b.label.startswith("Accept all without warnings")).click().run()
+    next(b for b in at.button if b.label == f"Yes, accept {len(clean)} items").click().run()
+    assert not at.exception
+    statuses = {i.id: i.status for i in store.load_bank(run_id).items}
+    assert {statuses[i] for i in clean} == {"accepted"}
+    assert {statuses[i] for i in warned} == {"draft"}
+    # a second confirmation finds nothing left to accept
+    assert next(b for b in at.button if b.label.startswith("Accept all without warnings")).disabled
+
+
+def test_review_filter_by_flag_shows_option_letters(app: Callable[..., AppTest]) -> None:
+    store, run_id = _with_local_run(3)
+    bank = store.load_bank(run_id)
+    lettered = next(f for i in bank.items for f in i.flags if f.options)
+    at = app(page="review").run()
+    names = at.selectbox(key="review_flag").options
+    assert names[0] == "All items"
+    assert any(n.startswith("Without flags (") for n in names)
+    at.selectbox(key="review_flag").set_value(lettered.check).run()
+    table = at.data_editor[0].value
+    expected = [i.id for i in bank.items if lettered.check in {f.check for f in i.flags}]
+    assert list(table["id"]) == expected
+    letters = ", ".join("ABCDEF"[i] for i in lettered.options)
+    assert any(f"{lettered.check} ({letters})" in f for f in table["flags"])
+    # the item's detail names the options a flag concerns
+    at.selectbox(key="review_item").set_value(expected[0]).run()
+    notes = [w.value for w in at.warning] + [i.value for i in at.info] + [e.value for e in at.error]
+    assert any(n.startswith(lettered.check.replace("_", "\\_")) for n in notes), notes
+    at.selectbox(key="review_flag").set_value("(no flags)").run()
+    unflagged = [i.id for i in bank.items if not i.flags]
+    assert list(at.data_editor[0].value["id"]) == unflagged
+    assert set(at.data_editor[0].value["flags"]) <= {""}
+
+
+def test_review_answers_show_blank_grades(app: Callable[..., AppTest]) -> None:
+    _with_local_run(3)
+    at = app(page="review").run()
+    tables = [d.value for d in at.dataframe if d.editing_mode == "read_only"]
+    assert tables, "the answers behind the options are listed"
+    for table in tables:
+        assert list(table.columns) == ["answer", "text", "grade"]
+        assert not {"None", "nan"} & set(table["grade"])
+
+
+def test_export_accepted_by_default_with_counts(app: Callable[..., AppTest]) -> None:
+    store, run_id = _with_local_run()
+    bank = store.load_bank(run_id)
     at = app(page="export").run()
     assert not at.exception
+    assert at.radio(key="export_status").value == "accepted"
+    assert at.radio(key="export_status").options == [
+        "Accepted items only (0)",
+        f"Accepted and not yet reviewed ({len(bank.items)})",
+        f"All items, rejected ones too ({len(bank.items)})",
+    ]
+    # nothing accepted: no download, a message that says how to accept items
+    assert not at.download_button
+    assert at.warning[0].value.startswith("no accepted items to export")
+    assert "Accept selected" in at.markdown[0].value
+    store.save_item(run_id, bank.items[0].model_copy(update={"status": "accepted"}))
+    store.save_item(run_id, bank.items[1].model_copy(update={"status": "accepted"}))
+    store.save_item(run_id, bank.items[2].model_copy(update={"status": "rejected"}))
+    at = app(page="export").run()
     labels = [b.label for b in at.download_button]
     assert labels == ["GIFT", "Moodle XML", "QTI 1.2 (Canvas, zip)", "CSV"]
-    assert f"{len(bank.items) - 1} items will be exported" in at.caption[0].value
-    at.toggle[0].set_value(True).run()
-    assert f"{len(bank.items)} items will be exported" in at.caption[0].value
+    assert "**2 items will be exported.**" in [m.value for m in at.markdown]
+    assert list(at.dataframe[0].value["item"]) == [bank.items[0].id, bank.items[1].id]
+    at.radio(key="export_status").set_value("reviewed").run()
+    assert f"**{len(bank.items) - 1} items will be exported.**" in [m.value for m in at.markdown]
+    at.radio(key="export_status").set_value("all").run()
+    assert f"**{len(bank.items)} items will be exported.**" in [m.value for m in at.markdown]

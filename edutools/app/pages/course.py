@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from edutools.app import resources, state, uploads
-from edutools.app.widgets import error, md_escape, plain_title
+from edutools.app.widgets import answers_table, error, md_escape, plain_title
 from edutools.errors import DataError
 from edutools.schema import Course
 
@@ -70,6 +70,8 @@ def _overview(course: Course) -> None:
             }
         ),
         hide_index=True,
+        row_height=72,
+        column_config={"question": st.column_config.TextColumn("question", width="large")},
     )
     question = st.selectbox(
         "Read the answers to", course.questions, format_func=lambda q: f"{q.id}: {q.text}"
@@ -77,16 +79,16 @@ def _overview(course: Course) -> None:
     if question is not None:
         st.markdown("**Reference answer**")
         st.text(question.reference_answer)
-        answers = course.answers_to(question.id)
         st.dataframe(
-            pd.DataFrame(
-                {
-                    "answer": [a.id for a in answers],
-                    "text": [a.text for a in answers],
-                    "grade": [a.grade for a in answers],
-                }
-            ),
+            answers_table(course.answers_to(question.id)),
             hide_index=True,
+            row_height=72,  # above 64 px a cell wraps its text instead of cutting it off
+            column_order=["answer", "text", "grade"],
+            column_config={
+                "answer": st.column_config.TextColumn("Answer", width="small"),
+                "text": st.column_config.TextColumn("What the student wrote", width="large"),
+                "grade": st.column_config.TextColumn("Grade", width="small"),
+            },
         )
 
 

@@ -1,11 +1,15 @@
-"""Export page: download the reviewed items as GIFT, Moodle XML, QTI 1.2 (zip) or CSV."""
+"""Export page: download the items you accepted (or every item not rejected, or all) as
+GIFT, Moodle XML, QTI 1.2 (zip) or CSV."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from edutools import export
 from edutools.app import resources, state
+from edutools.app.widgets import page_link
+from edutools.errors import DataError
 from edutools.schema import ItemBank
 
 _LABELS = {
@@ -16,11 +20,21 @@ _LABELS = {
 }
 
 
-def _download(bank: ItemBank, fmt: str, stem: str, include_rejected: bool) -> None:
+def _choices(counts: dict[str, int]) -> dict[str, str]:
+    a, d, r = counts["accepted"], counts["draft"], counts["rejected"]
+    return {
+        "accepted": f"Accepted items only ({a})",
+        "reviewed": f"Accepted and not yet reviewed ({a + d})",
+        "all": f"All items, rejected ones too ({a + d + r})",
+    }
+
+
+def _download(bank: ItemBank, fmt: str, stem: str) -> None:
     label, mime = _LABELS[fmt]
     st.download_button(
         label,
-        data=lambda: export.render(bank, fmt, include_rejected=include_rejected),
+        # the selection is done: every item left is exported, whatever its status
+        data=lambda: export.render(bank, fmt, include_rejected=True),
         file_name=f"{stem}{export.SUFFIXES[fmt]}",
         mime=mime,
         on_click="ignore",
@@ -38,19 +52,43 @@ def render() -> None:
         st.info("No items yet: generate them on the Generate page.")
         return
     bank = resources.store().load_bank(run_id)
-    statuses = [i.status for i in bank.items]
-    include_rejected = st.toggle("Include rejected items", value=False)
-    n = (
-        len(bank.items)
-        if include_rejected
-        else statuses.count("draft") + statuses.count("accepted")
-    )
+    counts = export.status_counts(bank)
     st.caption(
-        f"Run #{run_id} ({bank.run.engine}): {n} items will be exported "
-        f"({statuses.count('accepted')} accepted, {statuses.count('draft')} not yet reviewed, "
-        f"{statuses.count('rejected')} rejected)."
+        f"Run #{run_id} ({bank.run.engine}): {len(bank.items)} items; {counts['accepted']} "
+        f"accepted, {counts['draft']} not yet reviewed, {counts['rejected']} rejected."
     )
+    choices = _choices(counts)
+    status = st.radio(
+        "Export", export.STATUSES, format_func=choices.__getitem__, key="export_status"
+    )
+    try:
+        chosen = export.select(bank, str(status))
+    except DataError as exc:
+        st.warning(str(exc))
+        if status == "accepted":
+            st.markdown(
+                "To accept items, open the Review page: tick items and press **Accept "
+                "selected**, press **Accept all without warnings**, or accept one item at a "
+                "time under *Edit an item*."
+            )
+        page_link("review", "Go to Review", ":material/rate_review:")
+        return
+    n = len(chosen.items)
+    st.markdown(f"**{n} item{'s' if n != 1 else ''} will be exported.**")
     cols = st.columns(len(_LABELS))
     for col, fmt in zip(cols, _LABELS, strict=True):
         with col:
-            _download(bank, fmt, f"{course.id}-run{run_id}", include_rejected)
+            _download(chosen, fmt, f"{course.id}-run{run_id}-{status}")
+    with st.expander(f"The {n} items"):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "item": [i.id for i in chosen.items],
+                    "status": [i.status for i in chosen.items],
+                    "stem": [i.stem for i in chosen.items],
+                }
+            ),
+            hide_index=True,
+            row_height=72,
+            column_config={"stem": st.column_config.TextColumn("Stem", width="large")},
+        )

@@ -1,33 +1,39 @@
-"""Review page: edit stems and options, accept or reject, see flags and the answers behind foils.
+"""Review page: edit stems and options, accept or reject (one by one or in bulk), filter by
+flag, see each item's flags with the options they concern and the answers behind options.
 
-Every edit is saved to storage as it is made (a widget callback calls
-:func:`edutools.app.review_ops.edit_item` and saves a new revision of the item).
+Every change is saved to storage as it is made, in a widget callback: an edit goes through
+:func:`edutools.app.review_ops.edit_item` (validated, re-checked) and is saved as a new
+revision of the item; a status change saves only the new status.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from edutools.app import resources, state
-from edutools.app.review_ops import STATUSES, edit_item, items_table, save_edit, supporting_answers
-from edutools.app.widgets import md_escape
+from edutools.app import resources, review_ops, state
+from edutools.app.review_ops import ANY_FLAG, LETTERS, NO_FLAGS, STATUSES
+from edutools.app.widgets import answers_table, md_escape, page_link
 from edutools.errors import DataError
 from edutools.schema import Course, Item, ItemBank
 
-_LETTERS = "ABCDEFGHIJ"
 _FLASH = "review_flash"
+_CONFIRM = "review_confirm"
+_STATUS_NAMES = {
+    "draft": "not yet reviewed",
+    "accepted": "accepted",
+    "rejected": "rejected",
+}
 
 
 def _save(run_id: int, bank: ItemBank, course: Course, item_id: str, **changes: Any) -> None:
     try:
-        item = edit_item(bank, item_id, course, **changes)
+        item = review_ops.edit_item(bank, item_id, course, **changes)
     except DataError as exc:
         st.session_state[_FLASH] = ("error", str(exc))
         return
-    revision = save_edit(resources.store(), run_id, item)
+    revision = review_ops.save_edit(resources.store(), run_id, item)
     st.session_state[_FLASH] = ("saved", f"Saved {item_id} (revision {revision}).")
 
 
@@ -35,46 +41,134 @@ def _on_field(run_id: int, bank: ItemBank, course: Course, item: Item, field: st
     prefix = f"{run_id}-{item.id}"
     if field == "stem":
         _save(run_id, bank, course, item.id, stem=st.session_state.get(f"stem-{prefix}", item.stem))
-    elif field == "options":
+    else:
         texts = [
             st.session_state.get(f"opt-{prefix}-{i}", o.text) for i, o in enumerate(item.options)
         ]
         _save(run_id, bank, course, item.id, options=texts)
-    else:
-        _save(
-            run_id,
-            bank,
-            course,
-            item.id,
-            status=st.session_state.get(f"status-{prefix}", item.status),
-        )
+
+
+def _set_status(run_id: int, items: list[Item], status: str) -> None:
+    n = review_ops.set_status(resources.store(), run_id, items, status)
+    st.session_state[_FLASH] = (
+        "saved",
+        f"{n} item{'s' if n != 1 else ''} {_STATUS_NAMES[status]}."
+        if n
+        else f"Nothing to change: the item{'s are' if len(items) != 1 else ' is'} "
+        f"{_STATUS_NAMES[status]} already.",
+    )
+    st.session_state.pop(_CONFIRM, None)
 
 
 def _on_table(run_id: int, bank: ItemBank, course: Course, key: str, ids: list[str]) -> None:
     for row, changes in st.session_state.get(key, {}).get("edited_rows", {}).items():
-        wanted = {k: v for k, v in changes.items() if k in ("stem", "status")}
-        if wanted:
-            _save(run_id, bank, course, ids[int(row)], **wanted)
+        item = next((i for i in bank.items if i.id == ids[int(row)]), None)
+        if item is None:
+            continue
+        # only what differs from the stored item: an edit saved already is not written again
+        wanted = {
+            k: changes[k]
+            for k in ("stem", "status")
+            if k in changes and changes[k] != getattr(item, k)
+        }
+        if "stem" in wanted:
+            _save(run_id, bank, course, item.id, **wanted)  # validated and re-checked
+        elif wanted:
+            _set_status(run_id, [item], str(wanted["status"]))
 
 
-def _table(run_id: int, bank: ItemBank, course: Course, question: str | None) -> None:
-    table = items_table(bank)
-    if question:
-        table = table[table["question"] == question].reset_index(drop=True)
-    key = f"items-{run_id}-{question or 'all'}"
+def _selected(key: str, items: list[Item]) -> list[Item]:
+    edits = st.session_state.get(key, {}).get("edited_rows", {})
+    return [items[int(r)] for r, c in edits.items() if c.get("select") and int(r) < len(items)]
+
+
+def _on_selected(run_id: int, key: str, items: list[Item], status: str) -> None:
+    picked = _selected(key, items)
+    if not picked:
+        st.session_state[_FLASH] = ("error", "Tick the items first (the first column).")
+        return
+    _set_status(run_id, picked, status)
+
+
+def _table(run_id: int, bank: ItemBank, course: Course, items: list[Item], filters: str) -> str:
+    table = review_ops.items_table(items)
+    key = f"items-{run_id}-{filters}-{review_ops.table_version(items)}"
     st.data_editor(
         table,
         key=key,
         hide_index=True,
+        row_height=110,
+        height=min(len(items), 5) * 110 + 40,
+        placeholder="",
         disabled=["id", "question", "form", "options", "flags"],
         column_config={
-            "stem": st.column_config.TextColumn("Stem", width="medium"),
+            "select": st.column_config.CheckboxColumn("✓", width=36, help="Select for bulk"),
+            "id": st.column_config.TextColumn("Item", width="small"),
+            "question": None,
+            "form": st.column_config.TextColumn("Form", width="small"),
+            "stem": st.column_config.TextColumn("Stem (editable)", width="medium"),
             "options": st.column_config.TextColumn("Options (* = key)", width="large"),
-            "status": st.column_config.SelectboxColumn("Status", options=list(STATUSES)),
+            "flags": st.column_config.TextColumn("Flags (options)", width="small"),
+            "status": st.column_config.SelectboxColumn(
+                "Status", options=list(STATUSES), width="small"
+            ),
         },
         on_change=_on_table,
-        args=(run_id, bank, course, key, list(table["id"])),
+        args=(run_id, bank, course, key, [i.id for i in items]),
     )
+    return key
+
+
+def _bulk(run_id: int, key: str, items: list[Item]) -> None:
+    picked = len(_selected(key, items))
+    c = st.columns(4)
+    actions = (
+        ("accepted", "Accept selected"),
+        ("rejected", "Reject selected"),
+        ("draft", "Back to not reviewed"),
+    )
+    for col, (status, label) in zip(c, actions, strict=False):
+        col.button(
+            f"{label} ({picked})",
+            key=f"bulk-{status}",
+            disabled=not picked,
+            on_click=_on_selected,
+            args=(run_id, key, items, status),
+            use_container_width=True,
+            type="primary" if status == "accepted" else "secondary",
+        )
+    clean = review_ops.unwarned_drafts(items)
+    ids = [i.id for i in clean]
+    if c[3].button(
+        f"Accept all without warnings ({len(clean)})",
+        key="bulk-clean",
+        disabled=not clean,
+        use_container_width=True,
+        help="Accept every item shown that is not reviewed yet and no check warned about",
+    ):
+        st.session_state[_CONFIRM] = ids
+    if st.session_state.get(_CONFIRM):
+        pending = [i for i in items if i.id in set(st.session_state[_CONFIRM])]
+        with st.container(border=True):
+            st.warning(
+                f"Accept {len(pending)} items that are not reviewed yet and carry no warning? "
+                "You can still reject any of them later."
+            )
+            y, n = st.columns(2)
+            y.button(
+                f"Yes, accept {len(pending)} items",
+                key="bulk-clean-yes",
+                type="primary",
+                on_click=_set_status,
+                args=(run_id, pending, "accepted"),
+                use_container_width=True,
+            )
+            n.button(
+                "Cancel",
+                key="bulk-clean-no",
+                on_click=lambda: st.session_state.pop(_CONFIRM, None),
+                use_container_width=True,
+            )
 
 
 def _detail(run_id: int, bank: ItemBank, course: Course, item: Item) -> None:
@@ -83,33 +177,45 @@ def _detail(run_id: int, bank: ItemBank, course: Course, item: Item) -> None:
     st.text_area(
         "Stem", value=item.stem, key=f"stem-{prefix}", on_change=_on_field, args=(*args, "stem")
     )
-    support = supporting_answers(bank, course, item)
+    support = review_ops.supporting_answers(bank, course, item)
+    flagged: dict[int, list[str]] = {}
+    for f in item.flags:
+        for i in f.options:
+            flagged.setdefault(i, []).append(f.check)
     for i, (option, answers) in enumerate(zip(item.options, support, strict=True)):
         role = "key" if option.is_key else "distractor"
         held = f"stated by {len(answers)} student{'s' if len(answers) != 1 else ''}"
+        warn = f" · flagged: {', '.join(flagged[i])}" if i in flagged else ""
         st.text_input(
-            f"Option {_LETTERS[i]} ({role}, {held})",
+            f"Option {LETTERS[i]} ({role}, {held}){warn}",
             value=option.text,
             key=f"opt-{prefix}-{i}",
             on_change=_on_field,
             args=(*args, "options"),
         )
         if answers:
-            with st.expander(f"Student answers behind option {_LETTERS[i]} ({len(answers)})"):
+            with st.expander(f"Student answers behind option {LETTERS[i]} ({len(answers)})"):
                 st.dataframe(
-                    pd.DataFrame(
-                        {"answer": [a.id for a in answers], "text": [a.text for a in answers]}
-                    ),
+                    answers_table(answers),
                     hide_index=True,
+                    row_height=72,
+                    placeholder="",
+                    column_order=["answer", "text", "grade"],
+                    column_config={
+                        "answer": st.column_config.TextColumn("Answer", width="small"),
+                        "text": st.column_config.TextColumn("Answer text", width="large"),
+                        "grade": st.column_config.TextColumn("Grade", width="small"),
+                    },
                 )
     st.radio(
         "Decision",
         STATUSES,
         index=STATUSES.index(item.status),
-        key=f"status-{prefix}",
+        format_func=_STATUS_NAMES.__getitem__,
+        key=f"status-{prefix}-{item.status}",
         horizontal=True,
-        on_change=_on_field,
-        args=(*args, "status"),
+        on_change=_on_status,
+        args=(run_id, item, f"status-{prefix}-{item.status}"),
     )
     for flag in item.flags:
         show = (
@@ -119,7 +225,39 @@ def _detail(run_id: int, bank: ItemBank, course: Course, item: Item) -> None:
             if flag.severity == "warning"
             else st.info
         )
-        show(f"{md_escape(flag.check)}: {md_escape(flag.message)}")
+        where = f" (option {', '.join(LETTERS[i] for i in flag.options)})" if flag.options else ""
+        show(f"{md_escape(flag.check)}{where}: {md_escape(flag.message)}")
+
+
+def _on_status(run_id: int, item: Item, key: str) -> None:
+    _set_status(run_id, [item], str(st.session_state.get(key, item.status)))
+
+
+def _filters(bank: ItemBank, course: Course) -> tuple[str | None, str | None, list[str]]:
+    c1, c2, c3 = st.columns([3, 2, 2])
+    question = c1.selectbox(
+        "Question",
+        [None, *[q.id for q in course.questions]],
+        format_func=lambda q: "All questions" if q is None else f"{q}: {course.question(q).text}",
+        key="review_question",
+    )
+    counts = review_ops.flag_counts(bank.items)
+    unflagged = sum(not i.flags for i in bank.items)
+    names: dict[str | None, str] = {
+        None: "All items",
+        NO_FLAGS: f"Without flags ({unflagged})",
+        ANY_FLAG: f"With any flag ({len(bank.items) - unflagged})",
+        **{check: f"{check} ({n})" for check, n in counts.items()},
+    }
+    flag = c2.selectbox("Flag", list(names), format_func=names.__getitem__, key="review_flag")
+    statuses = c3.multiselect(
+        "Status",
+        list(STATUSES),
+        default=list(STATUSES),
+        format_func=_STATUS_NAMES.__getitem__,
+        key="review_status",
+    )
+    return question, flag, list(statuses)
 
 
 def render() -> None:
@@ -147,25 +285,38 @@ def render() -> None:
     run_id = int(picked if picked is not None else ids[0])
     state.select_run(run_id)
     bank = store.load_bank(run_id)
+    if bank.run.parameters.get("reviews"):
+        st.caption(
+            "Generated with your claim labels"
+            + (
+                "; only labelled claims became options."
+                if bank.run.parameters.get("confirmed_only")
+                else "."
+            )
+        )
     if flash := st.session_state.pop(_FLASH, None):
         (st.error if flash[0] == "error" else st.toast)(flash[1])
-    counts = pd.Series([i.status for i in bank.items], dtype=object).value_counts()
-    c = st.columns(4)
+    statuses = [i.status for i in bank.items]
+    c = st.columns(5)
     c[0].metric("Items", len(bank.items))
-    c[1].metric("Accepted", int(counts.get("accepted", 0)))
-    c[2].metric("Rejected", int(counts.get("rejected", 0)))
-    c[3].metric("Flagged", sum(bool(i.flags) for i in bank.items))
-    question = st.selectbox(
-        "Question",
-        [None, *[q.id for q in course.questions]],
-        format_func=lambda q: "All questions" if q is None else f"{q}: {course.question(q).text}",
+    c[1].metric("Accepted", statuses.count("accepted"))
+    c[2].metric("Rejected", statuses.count("rejected"))
+    c[3].metric("Not yet reviewed", statuses.count("draft"))
+    c[4].metric("Flagged", sum(bool(i.flags) for i in bank.items))
+    question, flag, wanted = _filters(bank, course)
+    items = review_ops.filter_items(bank, question=question, flag=flag, statuses=wanted)
+    st.caption(
+        f"{len(items)} of {len(bank.items)} items shown. Tick items in the first column to "
+        "accept or reject them together; change one item's stem or status in its row."
     )
-    _table(run_id, bank, course, question)
-    items = [i for i in bank.items if question is None or i.question_id == question]
     if not items:
+        st.info("No items match these filters.")
         return
-    st.subheader("Edit an item")
-    stems = {i.id: f"{i.id} ({i.form}, {i.status}): {i.stem[:80]}" for i in items}
+    key = _table(run_id, bank, course, items, f"{question}-{flag}-{'.'.join(wanted)}")
+    _bulk(run_id, key, items)
+    st.subheader("Edit an item", anchor=False)
+    stems = {i.id: f"{i.id} ({i.form}, {_STATUS_NAMES[i.status]}): {i.stem[:80]}" for i in items}
     chosen = st.selectbox("Item", list(stems), key="review_item", format_func=stems.__getitem__)
     item = next(i for i in items if i.id == chosen)
     _detail(run_id, bank, course, item)
+    page_link("export", "Export the accepted items", ":material/download:")
