@@ -345,6 +345,17 @@ _DANGLING_START = frozenset(
 _PREPOSITIONS = frozenset(
     ["from", "through", "via", "with", "by", "into", "in", "on", "at", "to", "for", "of"]
 )
+# a sentence cut short ("The reserved addresses are:") ends with one of these
+_OPEN_END = frozenset(
+    ["is", "are", "was", "were", "be", "been", "being", "the", "a", "an", "of", "to", "with", "for", "and", "or", "but", "because", "as", "than", "by", "from", "in", "on", "at", "into", "that", "which", "who", "whose", "such", "like", "e.g", "i.e"]
+)
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|mine|myself)\b")
+_META = re.compile(
+    r"\b(?:mentioned|stated|described|explained|shown)\s+(?:above|below|before|earlier)\b|"
+    r"\b(?:the|this|my)\s+(?:question|answer|exercise|task)\s+(?:asks|says|wants)\b",
+    re.IGNORECASE,
+)
+_MAX_WORDS = 35
 # a subordinate clause needs a main clause after it ("Because it is open." has none)
 _SUBORDINATE = frozenset(
     ["because", "since", "when", "while", "although", "though", "if", "unless", "whereas", "as"]
@@ -455,6 +466,17 @@ def fragment_reason(text: str) -> str | None:
         return f"it is only a '{tokens[0]}' clause"
     if tokens[0] in ("it", "they") and not _DUMMY_IT.match(" ".join(tokens)):
         return f"its subject '{tokens[0]}' has no antecedent"
+    if tokens[0] in ("this", "that", "these", "those") and (
+        tokens[1] in _AUX or tokens[1] in _VERBS
+    ):
+        return f"its subject '{tokens[0]}' has no antecedent"
+    last = text.rstrip(" .!?;:").split()[-1:] or [""]
+    if tokens[-1] in _OPEN_END and not (len(last[0]) == 1 and last[0].isupper()):
+        return f"it stops after '{tokens[-1]}'"
+    if _FIRST_PERSON.search(text) or _META.search(text):
+        return "it talks about the answer, not the subject"
+    if len(tokens) > _MAX_WORDS:
+        return f"it has more than {_MAX_WORDS} words"
     if tokens[0] in _PREPOSITIONS and not any(
         t in _AUX or t in _VERBS or _VERB_SUFFIX.search(t) for t in tokens
     ):
