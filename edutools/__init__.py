@@ -42,6 +42,8 @@ from edutools.settings import Settings
 if TYPE_CHECKING:
     from edutools.export import write as export_bank
     from edutools.generate import FormMix, QuestionProgress
+    from edutools.generate.claims import Claim, ClaimReview, mine_claims
+    from edutools.generate.evaluate import evaluate as evaluate_bank
     from edutools.generate.privacy import mask_pii
     from edutools.generate.quality import check_bank, check_item
     from edutools.glmm import fit_glmer
@@ -93,6 +95,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "check_item": ("edutools.generate.quality", "check_item"),
     "check_bank": ("edutools.generate.quality", "check_bank"),
     "mask_pii": ("edutools.generate.privacy", "mask_pii"),
+    "Claim": ("edutools.generate.claims", "Claim"),
+    "ClaimReview": ("edutools.generate.claims", "ClaimReview"),
+    "mine_claims": ("edutools.generate.claims", "mine_claims"),
+    "evaluate_bank": ("edutools.generate.evaluate", "evaluate"),
     "export_bank": ("edutools.export", "write"),
     **{
         n: ("edutools.irt", n)
@@ -140,6 +146,8 @@ __all__ = [
     "Assertion",
     "Calibration",
     "CalibrationError",
+    "Claim",
+    "ClaimReview",
     "Concept",
     "ConfigError",
     "Course",
@@ -169,11 +177,13 @@ __all__ = [
     "calibrate",
     "check_bank",
     "check_item",
+    "evaluate_bank",
     "example_course_dir",
     "export_bank",
     "fit_glmer",
     "load_study",
     "mask_pii",
+    "mine_claims",
     "read_course",
     "read_item_bank",
     "read_responses",
