@@ -3,9 +3,9 @@
 - ``sh`` (and ``bash``/``shell``) blocks run with bash, one block per test, line by line with
   ``set -e``, in one temporary folder shared by the whole module (so a later block finds what
   an earlier one wrote). The folder holds what the README's commands name: ``COURSE`` and
-  ``PATH`` (the example course), ``responses.csv`` and ``items.json`` (the example responses and
-  their item bank), ``studies/`` and
-  ``tests/`` (the checkout's). No provider is configured.
+  ``PATH`` (the example course), ``labels.csv`` (its per-answer labels), ``responses.csv`` and
+  ``items.json`` (the example responses and their item bank), ``studies/`` and ``tests/`` (the
+  checkout's). No provider is configured.
 - ``python`` blocks run in a fresh interpreter in the same folder.
 - Other blocks (``text``, ``yaml``, ...) show output or files: not run.
 
@@ -77,6 +77,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     responses = io.example_course_dir().parent / "example_responses"
     for name in ("responses.csv", "items.json"):
         (folder / name).write_bytes((responses / name).read_bytes())
+    labels = io.example_course_dir() / "answer_labels.csv"
+    (folder / "labels.csv").write_bytes(labels.read_bytes())
     for name in ("studies", "tests"):
         (folder / name).symlink_to(ROOT / name, target_is_directory=True)
     return folder
