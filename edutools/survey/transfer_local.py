@@ -419,7 +419,6 @@ _POLISHED = [
     (r"\bThe main\b", "The principal"),
     (r"\bmuch faster\b", "considerably faster"),
     (r"\bpick a\b", "select a"),
-    (r"\ba bit of\b", "a measure of"),
     (r"\ba lot of\b", "a great deal of"),
     (r"\bbig\b", "substantial"),
     (r"\bget sick\b", "fall ill"),
@@ -556,6 +555,8 @@ def local_rewrite(study: StudyDefinition, base_item: str, target: Mapping[str, f
             if articulate >= 1 and adverb in ("then", "next"):
                 s.front = "Subsequently, "  # the plain sequence adverb, polished
             continue
+        if s.opener.strip().lower().startswith(("for example", "for instance")):
+            continue  # already linked to what came before
         if articulate >= 1 and n > 0 and (n % 2 == 1 or (articulate == 2 and n % 4 != 0)):
             s.prefix = _rotate(_TRANSITIONS, used_transitions)
             used_transitions += 1

@@ -183,7 +183,7 @@ def _slider_trial(flow: ParticipantFlow, step: Step, trial: Trial) -> None:
     st.markdown("**Question**")
     _text(base.prompt)
     st.markdown("**Answer**")
-    with st.container(border=True):
+    with st.container(border=True, key="answer"):
         _text(stimulus.text)
     # The options are slider positions with distinct labels: Streamlit sends a select_slider's
     # value as its label, so identical labels would never report a move. The labels (which
@@ -214,7 +214,7 @@ def _pair(flow: ParticipantFlow, step: Step) -> None:
     _text(base.prompt)
     cols = st.columns(2)
     for col, side in zip(cols, ("a", "b"), strict=True):
-        with col, st.container(border=True):
+        with col, st.container(border=True, key=f"answer-{side}"):
             st.markdown(f"**Answer {side.upper()}**")
             _text(flow.runtime.stimuli.by_id(str(data[side])).text)
     b1, b2, b3 = st.columns(3)

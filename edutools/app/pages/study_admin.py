@@ -12,7 +12,13 @@ import streamlit as st
 from edutools.app import resources
 from edutools.app.widgets import error, md_escape
 from edutools.errors import EdutoolsError
-from edutools.studyflow import StudyRuntime, load_bundle, load_runtime, register_study
+from edutools.studyflow import (
+    FlowOptions,
+    StudyRuntime,
+    load_bundle,
+    load_runtime,
+    register_study,
+)
 from edutools.studyflow.admin import (
     analysis_requirement,
     export_zip,
@@ -50,10 +56,24 @@ def _create() -> None:
         return
     if choice.problem:
         st.warning(f"Not runnable yet: {choice.problem}")
+    c1, c2 = st.columns(2)
+    seconds = c1.number_input(
+        "Minimum reading time per step (seconds)",
+        min_value=0.0,
+        max_value=60.0,
+        value=FlowOptions().min_response_seconds,
+        step=0.5,
+        help="An answer given sooner is not counted (it stops a double click from answering "
+        "the next step unseen).",
+    )
+    practice = c2.number_input(
+        "Practice trials", min_value=0, max_value=10, value=FlowOptions().practice_trials
+    )
     if st.button("Create study", type="primary", disabled=not choice.ready):
         try:
             study, stimuli = load_bundle(choice.path)
-            register_study(resources.store(), study, stimuli)
+            options = FlowOptions(practice_trials=int(practice), min_response_seconds=seconds)
+            register_study(resources.store(), study, stimuli, options)
         except EdutoolsError as exc:
             error(exc)
         else:
