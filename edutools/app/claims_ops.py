@@ -105,32 +105,32 @@ def filter_claims(
     ]
 
 
-def _grades(claim: Claim) -> str:
-    parts = [
-        f"{n} {what}"
-        for n, what in (
-            (claim.graded_wrong, "wrong"),
-            (claim.graded_partial, "partly right"),
-            (claim.graded_correct, "right"),
-        )
-        if n
-    ]
-    return ", ".join(parts)
+def _grades(claim: Claim, grades: Mapping[str, float | None]) -> str:
+    """How the claim's answers were graded: wrong (0), partly right, right (1)."""
+    given = [g for g in (grades.get(a) for a in claim.answer_ids) if g is not None]
+    counts = (
+        (sum(g <= 0.0 for g in given), "wrong"),
+        (sum(0.0 < g < 1.0 for g in given), "partly right"),
+        (sum(g >= 1.0 for g in given), "right"),
+    )
+    return ", ".join(f"{n} {what}" for n, what in counts if n)
 
 
-def claims_table(claims: Sequence[Claim], ranks: Mapping[str, int]) -> pd.DataFrame:
-    """One row per claim: its rank in labelling order, text, students, grades, prediction,
-    confidence and the instructor's label (an empty string when none, so no "None" shows).
+def claims_table(claims: Sequence[Claim], ranks: Mapping[str, int], course: Course) -> pd.DataFrame:
+    """One row per claim: its rank in labelling order, text, students, the grades of its
+    answers, prediction, confidence and the instructor's label (an empty string when
+    none, so no "None" shows).
 
     ``ranks`` maps claim ids to their 1-based place in the question's labelling order.
     """
+    grades = {a.id: a.grade for a in course.answers}
     rows = [
         {
             "#": ranks.get(c.id, 0),
             "claim": c.id,
             "text": c.text,
             "students": c.n_students,
-            "grades": _grades(c),
+            "grades": _grades(c, grades),
             "predicted": c.predicted,
             "confidence": float(c.confidence),
             "label": c.label or "",
@@ -270,4 +270,5 @@ def regeneration_request(
         mix,
         reviews=store.claim_reviews(course.id),
         confirmed_only=confirmed_only,
+        origin="claims",
     )

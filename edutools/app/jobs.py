@@ -27,7 +27,8 @@ class JobRequest:
     """What to generate: course, engine, model, k and form mix.
 
     ``reviews`` (the instructor's claim labels, edits and merges by question id) and
-    ``confirmed_only`` reach the local engine (see :func:`edutools.generate.run`).
+    ``confirmed_only`` reach the local engine (see :func:`edutools.generate.run`);
+    ``origin`` names the page that asked (``generate`` or ``claims``).
     """
 
     course: Course
@@ -37,6 +38,7 @@ class JobRequest:
     mix: FormMix
     reviews: Mapping[str, ClaimReview] = field(default_factory=dict)
     confirmed_only: bool = False
+    origin: str = "generate"
 
 
 @dataclass

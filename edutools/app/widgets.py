@@ -20,6 +20,7 @@ __all__ = [
     "md_escape",
     "page_link",
     "plain_title",
+    "text_table",
 ]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -52,13 +53,30 @@ def error(exc: EdutoolsError) -> None:
 
 
 def answers_table(answers: list[StudentAnswer]) -> pd.DataFrame:
-    """Student answers as answer id, text and grade (blank when ungraded); no student ids."""
+    """Student answers as answer id, grade (blank when ungraded) and text; no student ids."""
     return pd.DataFrame(
         {
             "answer": [a.id for a in answers],
-            "text": [a.text for a in answers],
             "grade": ["" if a.grade is None else f"{a.grade:g}" for a in answers],
+            "text": [a.text for a in answers],
         }
+    )
+
+
+def text_table(table: pd.DataFrame, height: int | None = None) -> None:
+    """A static table whose cells wrap, so long texts (student answers) show in full.
+
+    Cells are shown literally (Markdown escaped); ``height`` (pixels) makes it scroll.
+    """
+    shown = table.copy()
+    for column in shown.columns:
+        if shown[column].dtype == object:
+            shown[column] = [md_escape(str(v)) if v is not None else "" for v in shown[column]]
+    st.table(
+        shown,
+        hide_index=True,
+        border="horizontal",
+        height=height if height is not None and len(shown) > 8 else "content",
     )
 
 
@@ -80,13 +98,15 @@ def page_link(name: str, label: str, icon: str | None = None) -> None:
 
 
 @st.fragment(run_every=1.0)
-def generation_progress(course: Course) -> None:
+def generation_progress(course: Course, origin: str) -> None:
     """The course's generation job: a progress bar and one row per question, live.
 
-    When the job has finished, its run becomes the current one (Review and Export show it).
+    A page shows the job it started (``origin``: ``generate`` or ``claims``) and any job
+    that is still running. When the job has finished, its run becomes the current one
+    (Review and Export show it).
     """
     job = state.jobs().get(course.id)
-    if job is None:
+    if job is None or (job.request.origin != origin and not job.running):
         return
     done, total = job.done, job.total
     label = f"{done} of {total} questions"
@@ -115,8 +135,15 @@ def generation_progress(course: Course) -> None:
             }
         ),
         hide_index=True,
+        row_height=72,  # above 64 px a cell wraps its text: the notes show in full
         column_config={
-            "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)
+            "question": st.column_config.TextColumn("Question", width=80),
+            "status": st.column_config.TextColumn("Status", width=90),
+            "progress": st.column_config.ProgressColumn(
+                "Progress", min_value=0.0, max_value=1.0, width=120
+            ),
+            "items": st.column_config.TextColumn("Items", width=50),
+            "note": st.column_config.TextColumn("Note", width="large"),
         },
     )
     if job.running:
@@ -125,20 +152,27 @@ def generation_progress(course: Course) -> None:
     if job.error:
         st.error(job.error)
     usage = job.usage
-    what = f"{job.items} new items"
-    if job.request.reviews or job.request.confirmed_only:
-        what += (
-            f" with your labels of {sum(len(r.labels) for r in job.request.reviews.values())} "
-            "claims" + (" (only labelled claims as options)" if job.request.confirmed_only else "")
+    what = f"{job.items} items"
+    if job.request.origin == "claims":
+        n = sum(len(r.labels) for r in job.request.reviews.values())
+        what += f" with your labels of {n} claim{'s' if n != 1 else ''}" + (
+            " (only labelled claims as options)" if job.request.confirmed_only else ""
         )
-    st.success(
-        f"Finished in {job.seconds:.1f} s: {what}; {usage.calls} LLM calls, "
-        f"{usage.cached_calls} from the cache, {usage.prompt_tokens + usage.completion_tokens} "
-        f"tokens, ${usage.cost_usd:.4f}."
-    )
+    if job.request.engine != "local":
+        what += (
+            f"; {usage.calls} LLM calls, {usage.cached_calls} from the cache, "
+            f"{usage.prompt_tokens + usage.completion_tokens} tokens, ${usage.cost_usd:.4f}"
+        )
+    st.success(f"Finished in {job.seconds:.1f} s: {what}.")
     if job.run_id is not None:
         state.select_run(job.run_id)
         page_link("review", "Review the items: edit, accept or reject", ":material/rate_review:")
+        if job.request.engine == "local" and job.request.origin != "claims":
+            page_link(
+                "claims",
+                "Or first label what students claim, then re-generate",
+                ":material/fact_check:",
+            )
     if st.session_state.get("generation_rerun") != id(job):
         # leave the fragment once so the whole page shows the finished state
         st.session_state["generation_rerun"] = id(job)

@@ -60,6 +60,13 @@ def test_claims_in_labelling_order_with_the_explanation(
     assert set(table["predicted"]) <= {"correct", "foil", "unsure", "off_topic"}
     assert "unsure" in set(table["predicted"]), "weak evidence is called unsure"
     assert _labels(at) == [""] * len(claims)  # blank, never "None"
+    # the grades of the answers behind each claim, blank when none is graded
+    grade = {a.id: a.grade for a in course.answers}
+    for claim, shown in zip(claims, table["grades"], strict=True):
+        given = [grade[a] for a in claim.answer_ids if grade[a] is not None]
+        assert (shown == "") == (not given)
+        if any(g == 0 for g in given):
+            assert f"{sum(g == 0 for g in given)} wrong" in shown
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Claims"] == str(len(claims))
     assert metrics["Labelled"] == "0"
@@ -68,12 +75,12 @@ def test_claims_in_labelling_order_with_the_explanation(
     # one expander per claim shown (up to 20) with the student sentences, by answer id only
     details = [e for e in at.expander if e.label.startswith("#")]
     assert len(details) == min(20, len(claims))
-    sentences = next(d for d in at.dataframe if d.editing_mode == "read_only").value
+    sentences = at.table[0].value
     assert list(sentences.columns) == ["answer", "grade", "sentence"]
     assert set(sentences["answer"]) == set(claims[0].answer_ids)
     students = {a.student_id for a in course.answers}
-    shown = " ".join(str(v) for df in at.dataframe for v in df.value.to_numpy().ravel())
-    assert not any(s in shown.split() for s in students), "no student ids on the page"
+    cells = {str(v) for t in [*at.table, *at.dataframe] for v in t.value.to_numpy().ravel()}
+    assert not students & cells, "no student ids on the page"
     assert "None" not in set(sentences["grade"])
 
 

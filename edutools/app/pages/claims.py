@@ -13,7 +13,13 @@ from typing import Any
 import streamlit as st
 
 from edutools.app import claims_ops, resources, state
-from edutools.app.widgets import generation_progress, label_escape, md_escape, page_link
+from edutools.app.widgets import (
+    generation_progress,
+    label_escape,
+    md_escape,
+    page_link,
+    text_table,
+)
 from edutools.errors import DataError
 from edutools.generate.claims import Claim
 from edutools.schema import Course
@@ -126,21 +132,21 @@ def _question(course: Course) -> str:
 
     def name(qid: str) -> str:
         text = course.question(qid).text
-        short = text if len(text) <= 90 else text[:89] + "…"
-        return f"{qid} · {counts[qid]} labelled · {short}"
+        return f"{qid} · {text if len(text) <= 100 else text[:99] + '…'}"
 
-    labelled = sum(n > 0 for n in counts.values())
+    total = sum(counts.values())
+    done = [q for q in ids if counts[q]]
     st.caption(
-        f"{sum(counts.values())} label{'s' if sum(counts.values()) != 1 else ''} in {labelled} "
-        f"of {len(ids)} questions so far "
-        f"(suggested: {claims_ops.SUGGESTED_LABELS} per question)."
+        f"{total} label{'s' if total != 1 else ''} in {len(done)} of {len(ids)} questions so far"
+        + (f" ({', '.join(f'{q}: {counts[q]}' for q in done)})" if done else "")
+        + f"; suggested: {claims_ops.SUGGESTED_LABELS} per question."
     )
     picked = st.selectbox("Question", ids, format_func=name, key="claims_question")
     return str(picked if picked is not None else ids[0])
 
 
 def _filters(claims: list[Claim]) -> tuple[list[str], tuple[float, float], str]:
-    c1, c2, c3 = st.columns([2, 2, 2])
+    c1, c2, c3 = st.columns([3, 2, 2])
     predictions = c1.multiselect(
         "Predicted",
         list(claims_ops.PREDICTIONS),
@@ -164,7 +170,7 @@ def _table(course: Course, question_id: str, shown: list[Claim], ranks: dict[str
     version = claims_ops.review_version(store, course.id, question_id)
     key = f"claims-table-{question_id}-{version}-{len(shown)}"
     st.data_editor(
-        claims_ops.claims_table(shown, ranks),
+        claims_ops.claims_table(shown, ranks, course),
         key=key,
         hide_index=True,
         row_height=_ROW_HEIGHT,
@@ -180,10 +186,19 @@ def _table(course: Course, question_id: str, shown: list[Claim], ranks: dict[str
                 help="What an option would say. Edit to reword; clear it for the engine's text.",
             ),
             "students": st.column_config.NumberColumn("Students", width=60),
-            "grades": st.column_config.TextColumn("Grades", width="small"),
+            "grades": st.column_config.TextColumn(
+                "Grades", width="small", help="How the answers behind the claim were graded"
+            ),
             "predicted": st.column_config.TextColumn("Predicted", width="small"),
             "confidence": st.column_config.ProgressColumn(
-                "Confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"
+                "Confidence",
+                min_value=0.0,
+                max_value=1.0,
+                format="%.2f",
+                width="small",
+                help="For correct, foil and off_topic: the estimated chance that the "
+                "prediction is right. For unsure: how evenly the evidence is split (1 = it "
+                "leans neither way).",
             ),
             "label": st.column_config.SelectboxColumn(
                 "Your label",
@@ -236,7 +251,7 @@ def _regenerate(course: Course) -> None:
             args=(course, state.current_run_id(course.id)),
         )
         if job is not None:
-            generation_progress(course)
+            generation_progress(course, "claims")
 
 
 def _key(*parts: str) -> str:
@@ -259,17 +274,7 @@ def _detail(
             f"{claim.n_students} student{'s' if claim.n_students != 1 else ''}; "
             f"claim id {claim.id}."
         )
-        st.dataframe(
-            claims_ops.sentences_table(claim, course),
-            hide_index=True,
-            row_height=_ROW_HEIGHT,
-            placeholder="",
-            column_config={
-                "answer": st.column_config.TextColumn("Answer", width="small"),
-                "grade": st.column_config.TextColumn("Grade", width="small"),
-                "sentence": st.column_config.TextColumn("What the student wrote", width="large"),
-            },
-        )
+        text_table(claims_ops.sentences_table(claim, course), height=360)
         options = [_NO_LABEL, *claims_ops.CLAIM_LABELS]
         key = _key("label", claim.id, claim.label or "")
         st.radio(

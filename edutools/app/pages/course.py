@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from edutools.app import resources, state, uploads
-from edutools.app.widgets import answers_table, error, md_escape, plain_title
+from edutools.app.widgets import answers_table, error, md_escape, plain_title, text_table
 from edutools.errors import DataError
 from edutools.schema import Course
 
@@ -79,17 +79,8 @@ def _overview(course: Course) -> None:
     if question is not None:
         st.markdown("**Reference answer**")
         st.text(question.reference_answer)
-        st.dataframe(
-            answers_table(course.answers_to(question.id)),
-            hide_index=True,
-            row_height=72,  # above 64 px a cell wraps its text instead of cutting it off
-            column_order=["answer", "text", "grade"],
-            column_config={
-                "answer": st.column_config.TextColumn("Answer", width="small"),
-                "text": st.column_config.TextColumn("What the student wrote", width="large"),
-                "grade": st.column_config.TextColumn("Grade", width="small"),
-            },
-        )
+        # a static table: every answer shows in full, however long
+        text_table(answers_table(course.answers_to(question.id)), height=520)
 
 
 def render() -> None:

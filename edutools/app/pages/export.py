@@ -64,13 +64,19 @@ def render() -> None:
     try:
         chosen = export.select(bank, str(status))
     except DataError as exc:
-        st.warning(str(exc))
-        if status == "accepted":
-            st.markdown(
-                "To accept items, open the Review page: tick items and press **Accept "
-                "selected**, press **Accept all without warnings**, or accept one item at a "
-                "time under *Edit an item*."
-            )
+        if status != "accepted":
+            st.warning(str(exc))
+            return
+        st.warning(
+            f"No accepted items to export yet ({counts['draft']} not yet reviewed, "
+            f"{counts['rejected']} rejected)."
+        )
+        st.markdown(
+            "To accept items, open the Review page: tick items and press **Accept selected**, "
+            "press **Accept all without warnings**, or accept one item at a time under "
+            "*Edit an item*. To export items nobody has reviewed, choose *Accepted and not "
+            "yet reviewed* above."
+        )
         page_link("review", "Go to Review", ":material/rate_review:")
         return
     n = len(chosen.items)

@@ -66,8 +66,9 @@ def render() -> None:
         state.start_job(request)
         st.rerun()
     if job is not None:
-        generation_progress(course)
-    st.caption(
-        "The local engine can also use your judgement: label what students claim on the "
-        "**Claims** page, then re-generate there."
-    )
+        generation_progress(course, "generate")
+    else:
+        st.caption(
+            "The local engine can also use your judgement: label what students claim on the "
+            "**Claims** page, then re-generate there."
+        )

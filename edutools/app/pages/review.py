@@ -14,11 +14,12 @@ import streamlit as st
 
 from edutools.app import resources, review_ops, state
 from edutools.app.review_ops import ANY_FLAG, LETTERS, NO_FLAGS, STATUSES
-from edutools.app.widgets import answers_table, md_escape, page_link
+from edutools.app.widgets import answers_table, md_escape, page_link, text_table
 from edutools.errors import DataError
 from edutools.schema import Course, Item, ItemBank
 
 _FLASH = "review_flash"
+_ROW_HEIGHT = 120  # tall enough for four wrapped options
 _CONFIRM = "review_confirm"
 _STATUS_NAMES = {
     "draft": "not yet reviewed",
@@ -97,21 +98,19 @@ def _table(run_id: int, bank: ItemBank, course: Course, items: list[Item], filte
         table,
         key=key,
         hide_index=True,
-        row_height=110,
-        height=min(len(items), 5) * 110 + 40,
+        row_height=_ROW_HEIGHT,
+        height=min(len(items), 5) * _ROW_HEIGHT + 40,
         placeholder="",
-        disabled=["id", "question", "form", "options", "flags"],
+        # the stem (the question and "which is correct?") is edited below, under Edit an item
+        column_order=["select", "id", "form", "options", "flags", "status"],
+        disabled=["id", "question", "form", "stem", "options", "flags"],
         column_config={
             "select": st.column_config.CheckboxColumn("✓", width=36, help="Select for bulk"),
-            "id": st.column_config.TextColumn("Item", width="small"),
-            "question": None,
-            "form": st.column_config.TextColumn("Form", width="small"),
-            "stem": st.column_config.TextColumn("Stem (editable)", width="medium"),
-            "options": st.column_config.TextColumn("Options (* = key)", width="large"),
-            "flags": st.column_config.TextColumn("Flags (options)", width="small"),
-            "status": st.column_config.SelectboxColumn(
-                "Status", options=list(STATUSES), width="small"
-            ),
+            "id": st.column_config.TextColumn("Item", width=90),
+            "form": st.column_config.TextColumn("Form", width=85),
+            "options": st.column_config.TextColumn("Options (* = key)", width=360),
+            "flags": st.column_config.TextColumn("Flags (options)", width=110),
+            "status": st.column_config.SelectboxColumn("Status", options=list(STATUSES), width=90),
         },
         on_change=_on_table,
         args=(run_id, bank, course, key, [i.id for i in items]),
@@ -121,13 +120,13 @@ def _table(run_id: int, bank: ItemBank, course: Course, items: list[Item], filte
 
 def _bulk(run_id: int, key: str, items: list[Item]) -> None:
     picked = len(_selected(key, items))
-    c = st.columns(4)
+    c = st.columns(3)
     actions = (
         ("accepted", "Accept selected"),
         ("rejected", "Reject selected"),
         ("draft", "Back to not reviewed"),
     )
-    for col, (status, label) in zip(c, actions, strict=False):
+    for col, (status, label) in zip(c, actions, strict=True):
         col.button(
             f"{label} ({picked})",
             key=f"bulk-{status}",
@@ -139,11 +138,10 @@ def _bulk(run_id: int, key: str, items: list[Item]) -> None:
         )
     clean = review_ops.unwarned_drafts(items)
     ids = [i.id for i in clean]
-    if c[3].button(
+    if st.button(
         f"Accept all without warnings ({len(clean)})",
         key="bulk-clean",
         disabled=not clean,
-        use_container_width=True,
         help="Accept every item shown that is not reviewed yet and no check warned about",
     ):
         st.session_state[_CONFIRM] = ids
@@ -195,18 +193,7 @@ def _detail(run_id: int, bank: ItemBank, course: Course, item: Item) -> None:
         )
         if answers:
             with st.expander(f"Student answers behind option {LETTERS[i]} ({len(answers)})"):
-                st.dataframe(
-                    answers_table(answers),
-                    hide_index=True,
-                    row_height=72,
-                    placeholder="",
-                    column_order=["answer", "text", "grade"],
-                    column_config={
-                        "answer": st.column_config.TextColumn("Answer", width="small"),
-                        "text": st.column_config.TextColumn("Answer text", width="large"),
-                        "grade": st.column_config.TextColumn("Grade", width="small"),
-                    },
-                )
+                text_table(answers_table(answers), height=360)
     st.radio(
         "Decision",
         STATUSES,
@@ -234,7 +221,7 @@ def _on_status(run_id: int, item: Item, key: str) -> None:
 
 
 def _filters(bank: ItemBank, course: Course) -> tuple[str | None, str | None, list[str]]:
-    c1, c2, c3 = st.columns([3, 2, 2])
+    c1, c2, c3 = st.columns([3, 2, 3])
     question = c1.selectbox(
         "Question",
         [None, *[q.id for q in course.questions]],
@@ -307,7 +294,8 @@ def render() -> None:
     items = review_ops.filter_items(bank, question=question, flag=flag, statuses=wanted)
     st.caption(
         f"{len(items)} of {len(bank.items)} items shown. Tick items in the first column to "
-        "accept or reject them together; change one item's stem or status in its row."
+        "accept or reject them together, or set one item's status in its row; read and edit "
+        "an item in full under **Edit an item**."
     )
     if not items:
         st.info("No items match these filters.")
