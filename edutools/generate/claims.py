@@ -32,6 +32,8 @@ Within a question, claims come in the order in which labelling them helps most (
 from __future__ import annotations
 
 import hashlib
+import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -39,6 +41,7 @@ from typing import Literal
 import numpy as np
 
 from edutools.generate._evidence import (
+    WRONG_AT,
     Unit,
     UnitEvidence,
     binary_grading,
@@ -355,27 +358,34 @@ def _decide(g: _Group, ctx: _Context) -> Claim:
     for i in idx:
         answers.setdefault(units[i].answer_id, units[i].text)
         students.add(units[i].student_id)
-    # each answer counts once, with its strongest evidence
-    per_answer: dict[str, tuple[bool, bool, bool]] = {}
+    # each answer counts once: graded correct, blamed (graded wrong, and this sentence is the
+    # wrong part), spared (graded wrong, but this sentence restates correct text), partly
+    # correct, or ungraded
+    kind: dict[str, str] = {}
     for i in idx:
-        a = units[i].answer_id
-        pos, neg, part = per_answer.get(a, (False, False, False))
-        per_answer[a] = (
-            pos or bool(ev.hard_pos[i]),
-            neg or bool(ev.hard_neg[i]),
-            part or bool(ev.partial[i]),
-        )
-    n_pos = sum(p for p, _, _ in per_answer.values())
-    n_neg = sum(n for _, n, _ in per_answer.values())
-    n_part = sum(q and not p and not n for p, n, q in per_answer.values())
-    unsettled = [i for i in idx if not ev.hard_pos[i] and not ev.hard_neg[i]]
+        a, u = units[i].answer_id, units[i]
+        if ev.hard_pos[i]:
+            k = "correct"
+        elif ev.hard_neg[i]:
+            k = "blamed"
+        elif u.grade is not None and u.grade <= WRONG_AT:
+            k = "spared"
+        elif ev.partial[i]:
+            k = "partial"
+        else:
+            k = "ungraded"
+        if kind.get(a) != "blamed":  # a blamed sentence makes the whole answer count as blamed
+            kind[a] = k
+    counts = Counter(kind.values())
+    n_pos, n_neg, n_part = counts["correct"], counts["blamed"], counts["partial"]
+    n_spared, n_free = counts["spared"], counts["ungraded"]
+    unsettled = [i for i in idx if kind[units[i].answer_id] == "ungraded"]
     soft_pos = float(np.mean(ctx.votes_pos[unsettled])) if unsettled else 0.0
     soft_neg = float(np.mean(ctx.votes_neg[unsettled])) if unsettled else 0.0
-    n_answers = len(per_answer)
-    rest = n_answers - n_pos - n_neg
-    # expected share of the claim's answers that are right / wrong
-    share_pos = (n_pos + soft_pos * rest) / n_answers
-    share_neg = (n_neg + soft_neg * rest) / n_answers
+    n_answers = len(kind)
+    # expected share of the claim's answers that are right / wrong answers
+    share_pos = (n_pos + soft_pos * n_free) / n_answers
+    share_neg = (n_neg + n_spared + soft_neg * n_free) / n_answers
 
     stems = [set(content_stems(units[i].text)) for i in idx]
     on_topic = max((len(s & ctx.topic) / len(s) for s in stems if s), default=0.0)
@@ -386,18 +396,21 @@ def _decide(g: _Group, ctx: _Context) -> Claim:
     if (on_topic == 0.0 or isolated) and n_pos == 0:
         # far from the question and from what others wrote: off-topic, even if graded wrong
         predicted, confidence = "off_topic", 0.6 if isolated else 0.7
-    elif n_pos and not n_neg and n_pos >= 3 * n_part and share_pos >= 0.6:
+    elif n_pos * 2 > n_answers and not n_neg:
+        # most of the answers that make the claim were graded correct
         predicted, basis = "correct", "grades"
         confidence = _confidence(n_pos, n_part, share_pos)
-    elif n_neg and not n_pos and n_neg >= 3 * n_part and share_neg >= 0.5:
+    elif n_neg and not n_pos and not n_part and _likely_most(n_neg, n_free) >= 0.8:
+        # most of the claim's answers are wrong answers, judging by the graded ones and the
+        # rate at which ungraded companions of a graded-wrong answer turn out wrong
         if ev.paraphrase[idx].any():
             predicted, confidence = "unsure", 0.5
         else:
             predicted, basis = "foil", "grades"
             confidence = _confidence(n_neg, n_part, share_neg)
-    elif n_pos or n_neg or n_part:
+    elif n_pos or n_neg or n_part or n_spared:
         predicted = "unsure"
-        total = n_pos + n_neg + n_part
+        total = n_pos + n_neg + n_part + n_spared
         confidence = 1.0 - max(n_pos, n_neg) / total
     elif not ctx.settled:
         # nothing in this question is graded or labelled: the reference is all there is
@@ -444,6 +457,27 @@ def _decide(g: _Group, ctx: _Context) -> Claim:
     if label is not None:
         claim = replace(claim, basis="instructor" if label != "off_topic" else None)
     return claim
+
+
+#: Share of ungraded answers that turned out wrong when they made the same claim as an answer
+#: graded wrong (measured on the development data: the example course and SAF v2.0, a third
+#: graded, 5 seeds).
+UNGRADED_WRONG_RATE = 0.6
+
+
+def _likely_most(n_wrong: int, n_ungraded: int, rate: float = UNGRADED_WRONG_RATE) -> float:
+    """P(more than half of the answers are wrong) when ``n_wrong`` are known wrong and each of
+    ``n_ungraded`` others is wrong with probability ``rate``.
+
+    Example
+    -------
+    >>> round(_likely_most(1, 1), 2), round(_likely_most(1, 2), 2), _likely_most(2, 1)
+    (0.6, 0.84, 1.0)
+    """
+    n = n_wrong + n_ungraded
+    need = n // 2 + 1 - n_wrong  # ungraded answers that must be wrong for a majority
+    return float(sum(math.comb(n_ungraded, k) * rate**k * (1 - rate) ** (n_ungraded - k)
+                     for k in range(max(need, 0), n_ungraded + 1)))  # fmt: skip
 
 
 def _confidence(n_hard: int, n_partial: int, share: float) -> float:

@@ -23,7 +23,7 @@ QUESTION = Question(
 # (text, grade): two ideas that recur, one wrong and one right, plus noise
 ANSWERS: list[tuple[str, float | None]] = [
     ("Bulb A is still in a closed path with the battery.", 1.0),
-    ("Bulb A is in a closed path with the battery.", None),
+    ("Bulb A is in a closed path with the battery.", 1.0),
     ("Bulb A is still in a closed path with the battery terminals.", None),
     ("Switch Y is not in the same path as bulb A.", 1.0),
     ("Switch Y is not in the path of bulb A.", None),
