@@ -50,6 +50,20 @@ labelled or a reference answer.
 """
 
 
+@st.cache_data(show_spinner="Clustering the answers…", max_entries=32)
+def _claims(course_hash: str, question_id: str, version: str, _course: Course) -> list[Claim]:
+    """The question's claims with its stored review; mined again only when the course or
+    the question's review (``version``) changed, not on every rerun."""
+    return claims_ops.question_claims(resources.store(), _course, question_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _merged(
+    course_hash: str, question_id: str, version: str, _course: Course
+) -> list[claims_ops.MergedClaim]:
+    return claims_ops.merged_claims(resources.store(), _course, question_id)
+
+
 def _flash(kind: str, text: str) -> None:
     st.session_state[_FLASH] = (kind, text)
 
@@ -165,9 +179,9 @@ def _filters(claims: list[Claim]) -> tuple[list[str], tuple[float, float], str]:
     return list(predictions), (float(confidence[0]), float(confidence[1])), str(show)
 
 
-def _table(course: Course, question_id: str, shown: list[Claim], ranks: dict[str, int]) -> None:
-    store = resources.store()
-    version = claims_ops.review_version(store, course.id, question_id)
+def _table(
+    course: Course, question_id: str, shown: list[Claim], ranks: dict[str, int], version: str
+) -> None:
     key = f"claims-table-{question_id}-{version}-{len(shown)}"
     st.data_editor(
         claims_ops.claims_table(shown, ranks, course),
@@ -337,7 +351,9 @@ def render() -> None:
     question_id = _question(course)
     question = course.question(question_id)
     st.markdown(f"**Reference answer:** {md_escape(question.reference_answer)}")
-    claims = claims_ops.question_claims(store, course, question_id)
+    version = claims_ops.review_version(store, course.id, question_id)
+    digest = course.content_hash()
+    claims = _claims(digest, question_id, version, course)
     if not claims:
         st.info("No student sentences to cluster for this question.")
         _regenerate(course)
@@ -358,7 +374,7 @@ def render() -> None:
         "(or set many at once below); open a claim further down to read what students wrote, "
         "reword it or merge it with another."
     )
-    _table(course, question_id, shown, ranks)
+    _table(course, question_id, shown, ranks, version)
     stale = claims_ops.unmatched(store, course.id, question_id, claims)
     if stale:
         st.caption(
@@ -367,7 +383,7 @@ def render() -> None:
         )
     _bulk(course, question_id, shown)
     _regenerate(course)
-    merged = claims_ops.merged_claims(store, course, question_id)
+    merged = _merged(digest, question_id, version, course)
     others = {x.id: f"#{ranks[x.id]} · {x.text[:80]}" for x in claims}
     st.subheader("Claims and what students wrote", anchor=False)
     for claim in shown[:_DETAILS]:
