@@ -138,3 +138,50 @@ def run_participant(
             flow.answer_questionnaire(pos.step.index, answers)
             continue
         answer_current(flow, pos, attention_ok=ok)
+
+
+def load_worker(database_url: str, study_path: str, keys: list[str], seed: int) -> list[str]:
+    """One process of the load test: register the study (idempotent), then run ``keys``.
+
+    Every participant reloads (a fresh flow from the link and its token) before every step and
+    repeats every answer once, as a double click would. Returns every exception raised, as
+    text (none is expected: a busy database is retried inside the store).
+    """
+    import traceback
+
+    from edutools.studyflow import load_bundle, load_runtime, register_study
+    from edutools.studyflow.plan import FlowOptions
+
+    problems: list[str] = []
+    try:
+        store = Store.from_url(database_url)  # on a new file: four processes create the schema
+        study, stimuli = load_bundle(study_path)
+        register_study(store, study, stimuli, FlowOptions(min_response_seconds=0))
+        runtime = load_runtime(store, study.id)
+        assert runtime is not None
+    except Exception:  # noqa: BLE001 - reported to the test, which fails on any
+        return [traceback.format_exc()]
+    for n, key in enumerate(keys):
+        rng = np.random.default_rng(seed * 1000 + n)
+        try:
+            flow = ParticipantFlow.enter(store, runtime, Identity(key, prolific_pid=key))
+            token = flow.token
+            while True:
+                flow = ParticipantFlow.enter(store, runtime, Identity(key, token=token))
+                pos = flow.position()
+                if pos.state == "waiting":
+                    continue
+                if pos.state != "step":
+                    break
+                if pos.step is not None and pos.step.kind == "questionnaire":
+                    q = questionnaire(runtime.study.instruments[0])
+                    answers = {item: int(rng.choice(q.scale)) for item, _ in q.items}
+                    for _ in range(2):
+                        flow.answer_questionnaire(pos.step.index, answers)
+                    continue
+                for _ in range(2):
+                    answer_current(flow, pos)
+        except Exception:  # noqa: BLE001 - reported to the test, which fails on any
+            problems.append(f"{key}: {traceback.format_exc()}")
+    store.close()
+    return problems

@@ -236,3 +236,61 @@ def test_the_same_trial_submitted_from_two_tabs_at_once_is_written_once(store: S
         t.join()
     assert sorted(map(repr, results)) == ["False", "False", "False", "True"]
     assert len(gsp.trials_frame()) == 1
+
+
+def _locked() -> Exception:
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    return sa.exc.OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
+
+
+def test_a_busy_database_is_retried_then_named_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from edutools.store import engine as store_engine
+
+    monkeypatch.setattr(store_engine, "BUSY_PAUSE_S", 0.0)
+    calls = {"n": 0}
+
+    @store_engine.retry_busy
+    def flaky(fail: int) -> str:
+        calls["n"] += 1
+        if calls["n"] <= fail:
+            raise _locked()
+        return "done"
+
+    assert flaky(store_engine.BUSY_ATTEMPTS - 1) == "done"
+    calls["n"] = 0
+    with pytest.raises(store_engine.StorageError) as info:
+        flaky(99)
+    assert calls["n"] == store_engine.BUSY_ATTEMPTS
+    assert str(info.value) == (
+        f"the database stayed busy through {store_engine.BUSY_ATTEMPTS} attempts; "
+        "wait a moment and try again"
+    )
+
+    @store_engine.retry_busy
+    def broken() -> None:
+        raise sa.exc.IntegrityError("INSERT ...", {}, sqlite3.IntegrityError("UNIQUE failed"))
+
+    with pytest.raises(sa.exc.IntegrityError):  # a caller's bug is not hidden as "busy"
+        broken()
+
+
+def test_the_schema_is_created_once_per_process(tmp_path: object) -> None:
+    import sqlalchemy as sa
+
+    from edutools.store import Store
+
+    url = f"sqlite:///{tmp_path}/once.sqlite3"
+    created: list[str] = []
+    first = Store.from_url(url)
+    sa.event.listen(first.engine, "before_cursor_execute", lambda *a: created.append(a[2]))
+    again = Store(first.engine)  # another study load, another store on the same database
+    again.get_study("none")
+    assert not any("CREATE" in s or "PRAGMA main.table_info" in s for s in created)
+    first.close()

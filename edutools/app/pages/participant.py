@@ -82,7 +82,7 @@ def _elapsed_ok(flow: ParticipantFlow, key: str) -> float | None:
 def _run(action: Callable[[], Any]) -> None:
     try:
         action()
-    except StudyError as exc:
+    except EdutoolsError as exc:  # a refused answer, or a database that stayed busy
         _flash(str(exc))
 
 
