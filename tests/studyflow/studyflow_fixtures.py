@@ -159,7 +159,7 @@ def load_worker(database_url: str, study_path: str, keys: list[str], seed: int) 
         register_study(store, study, stimuli, FlowOptions(min_response_seconds=0))
         runtime = load_runtime(store, study.id)
         assert runtime is not None
-    except Exception:  # noqa: BLE001 - reported to the test, which fails on any
+    except Exception:  # reported to the test, which fails on any
         return [traceback.format_exc()]
     for n, key in enumerate(keys):
         rng = np.random.default_rng(seed * 1000 + n)
@@ -181,7 +181,7 @@ def load_worker(database_url: str, study_path: str, keys: list[str], seed: int) 
                     continue
                 for _ in range(2):
                     answer_current(flow, pos)
-        except Exception:  # noqa: BLE001 - reported to the test, which fails on any
+        except Exception:  # reported to the test, which fails on any
             problems.append(f"{key}: {traceback.format_exc()}")
     store.close()
     return problems
