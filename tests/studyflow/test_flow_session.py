@@ -203,3 +203,57 @@ def test_pairwise_study_end_to_end(store: Store, tmp_path: Path) -> None:
     assert len(export.trials) == 4
     assert list(export.trials["choice"]) == ["B", "A", "B", "A"]
     assert set(export.styles["feature"]) >= {"n_words", "hedge_rate", "booster_rate"}
+
+
+def test_another_id_without_its_token_never_resumes_a_session(
+    store: Store, runtime: StudyRuntime
+) -> None:
+    from edutools.studyflow import SessionTakenError
+
+    owner = ParticipantFlow.enter(store, runtime, Identity("OWNER", "OWNER"))
+    while (pos := owner.position()).state == "step":
+        answer_current(owner, pos)
+    assert pos.participant.completion_code == "STYLEPREF1"
+    other = ParticipantFlow.enter(store, runtime, Identity("VISITOR")).token
+    for token in (None, other, "a" * 20):
+        with pytest.raises(SessionTakenError, match="already started the study"):
+            ParticipantFlow.enter(store, runtime, Identity("OWNER", "OWNER", token=token))
+    again = ParticipantFlow.enter(store, runtime, Identity("OWNER", "OWNER", token=owner.token))
+    assert again.position().state == "complete"
+    refused = store.study_tables(runtime.study_id)["events"]
+    assert (refused["kind"] == "session_refused").sum() == 3
+
+
+def test_forged_tokens_in_the_link_are_refused() -> None:
+    with pytest.raises(StudyError, match="session token is not valid"):
+        Identity.from_params({"pid": "p1", "token": "<script>"})
+    assert Identity.from_params({"pid": "p1", "token": "a" * 20}) == Identity("p1", token="a" * 20)
+
+
+def test_the_participant_cap_holds_under_concurrent_arrivals(
+    store: Store, study_path: Path
+) -> None:
+    import yaml
+
+    from edutools.studyflow import StudyFullError, load_runtime, register_study
+
+    data = yaml.safe_load(study_path.read_text())
+    data["max_participants"] = 5
+    data["id"] = "capped"
+    study_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    study, stimuli = load_bundle(study_path)
+    register_study(store, study, stimuli)
+    runtime = load_runtime(store, "capped")
+    assert runtime is not None
+
+    def arrive(key: str) -> str:
+        try:
+            ParticipantFlow.enter(store, runtime, Identity(key))
+        except StudyFullError:
+            return "full"
+        return "in"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(arrive, [f"N{i}" for i in range(20)]))
+    assert outcomes.count("in") == 5
+    assert store.count_participants(runtime.study_id) == 5

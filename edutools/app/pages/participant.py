@@ -108,6 +108,11 @@ def _on_slider(flow: ParticipantFlow, step: Step, trial: Trial, key: str) -> Non
         _run(lambda: flow.answer(step.index, {"value": value}, rt))
 
 
+def _on_decline(flow: ParticipantFlow) -> None:
+    _run(flow.decline)
+    st.session_state["participant_declined"] = True
+
+
 def _on_pair(flow: ParticipantFlow, step: Step, choice: str) -> None:
     rt = _elapsed_ok(flow, f"pair-{step.index}")
     if rt is not None:
@@ -148,10 +153,9 @@ def _consent(flow: ParticipantFlow, step: Step) -> None:
         args=(flow, step, {"agree": True}),
         key=f"agree-{step.index}",
     )
-    if c2.button(consent.decline_label, key=f"decline-{step.index}"):
-        flow.decline()
-        st.session_state["participant_declined"] = True
-        st.rerun()
+    c2.button(
+        consent.decline_label, key=f"decline-{step.index}", on_click=_on_decline, args=(flow,)
+    )
 
 
 def _slider_levels(trial: Trial) -> list[float]:
