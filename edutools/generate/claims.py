@@ -267,6 +267,7 @@ def mine_claims(
         topic=frozenset(content_stems(" ".join([question.text, *refs]))),
         density=_density(S),
         settled=bool(evidence.hard_pos.any() or evidence.hard_neg.any() or review.labels),
+        prior_wrong=_prior_wrong(course, question, vec),
         question=question,
         review=review,
         min_confidence=min_confidence,
@@ -274,6 +275,24 @@ def mine_claims(
     return labelling_order(
         [_decide(g, context) for g in groups], n_reference=len(reference_options(question))
     )
+
+
+def _prior_wrong(course: Course, question: Question, vec: TfidfVectors) -> dict[str, float]:
+    """Per answer, a weak prior that it is wrong, for questions nothing settles yet.
+
+    Answers least like the reference answers rank highest (from 0.7 down to 0.1 by rank
+    within the question). On the development data, low similarity to the reference picks
+    wrong answers with an AUC of 0.63 (example course) and 0.77 (SAF): enough to order the
+    claims to label first, never enough to call a claim wrong.
+    """
+    answers = [a for a in course.answers_to(question.id) if a.text.strip()]
+    if not answers:
+        return {}
+    sim = vec.similarity(
+        vec.transform([a.text for a in answers]), vec.transform(list(question.references))
+    ).max(axis=1)
+    rank = sim.argsort(kind="stable").argsort() / max(1, len(answers) - 1)
+    return {a.id: 0.1 + 0.6 * (1.0 - float(r)) for a, r in zip(answers, rank, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -286,6 +305,7 @@ class _Context:
     topic: frozenset[str]
     density: np.ndarray
     settled: bool
+    prior_wrong: Mapping[str, float]
     question: Question
     review: ClaimReview
     min_confidence: float
@@ -434,8 +454,9 @@ def _decide(g: _Group, ctx: _Context) -> Claim:
     edited = bool(ctx.review.texts.get(g.id, "").strip())
     if edited:
         text = ctx.review.texts[g.id].strip()
-    if not ctx.settled and predicted == "foil":
-        share_neg, share_pos = 0.5, 0.5 * (1 - share_neg)
+    if not ctx.settled:
+        share_neg = float(np.mean([ctx.prior_wrong.get(a, 0.4) for a in kind]))
+        share_pos = 1.0 - share_neg
     claim = Claim(
         id=g.id,
         question_id=ctx.question.id,
