@@ -93,8 +93,8 @@ def item_rest_stats(data: ResponseData) -> tuple[np.ndarray, np.ndarray]:
 def hessian_cost(data: ResponseData, spec: ModelSpec, n_nodes: int) -> float:
     """Approximate multiply-adds of one exact Hessian pass per response pattern."""
     J = data.n_items
-    if spec.name == "3pl":
-        return 0.4 * n_nodes * spec.n_full**2
+    if spec.name == "3pl":  # items × items products per node (three with missing), G Gᵀ
+        return 0.4 * n_nodes * J * J * (3 if data.has_missing else 1) + 9 * J * J
     if data.has_missing:
         return 10 * J * J + 0.2 * n_nodes * J * J
     return 10 * J * J
@@ -123,7 +123,7 @@ def newton_polish(
     for _ in range(6):
         try:
             chol = cho_factor(-deriv.hess)
-        except np.linalg.LinAlgError:
+        except (np.linalg.LinAlgError, ValueError):  # not positive definite, or not finite
             return phi, deriv, False
         step = cho_solve(chol, deriv.grad)
         size = float(np.abs(step).max())
@@ -178,7 +178,7 @@ def _subsample_newton(
     sub_deriv = marginal_derivatives(sub, spec, start.phi, quad, dtype=np.float64)
     try:
         chol = cho_factor(-sub_deriv.hess * (data.counts.sum() / sub.counts.sum()))
-    except np.linalg.LinAlgError:
+    except (np.linalg.LinAlgError, ValueError):  # not positive definite, or not finite
         return None
     phi = start.phi
     prev_phi: np.ndarray | None = None
@@ -224,7 +224,10 @@ def maximise(
     """
     per_pattern = hessian_cost(data, spec, len(quad))
     affordable = data.n_patterns * per_pattern < _HESSIAN_BUDGET
-    if data.n_patterns < _QUASI_NEWTON_ABOVE:
+    if data.n_patterns < _QUASI_NEWTON_ABOVE or (spec.name == "3pl" and affordable):
+        # the 3PL's information is too ill-conditioned (and its likelihood not concave
+        # enough away from the optimum) for a subsample's Hessian to stand in for the full
+        # one; with the exact Hessian affordable, EM + Newton is the faster route
         return _em_then_newton(data, spec, quad, phi0, tol, max_iter, dtype)
     # single precision cannot resolve steps much below 1e-5
     # (when a double-precision Hessian is affordable, the last steps run in double precision)

@@ -76,11 +76,18 @@ def _expected_complete_hessian(
     r: np.ndarray,
     n: np.ndarray,
     nodes: np.ndarray | None = None,
+    stable: tuple[list[np.ndarray], dict[tuple[int, int], np.ndarray]] | None = None,
 ) -> np.ndarray:
     """Block-diagonal E[∇² log f] in full layout from expected counts r, n (items × nodes).
 
     With ``nodes`` (logistic models) the closed form -Σ_q n P (1 - P) h hᵀ, h = (θ, 1), is
-    used: it stays finite where P rounds to 0 or 1.
+    used: it stays finite where P rounds to 0 or 1. Otherwise, with log f = r log P +
+    (n - r) log(1 - P),
+
+        ∇² log f = r (∇²P / P - ∇P ∇Pᵀ / P²) - (n - r) (∇²P / (1 - P) + ∇P ∇Pᵀ / (1 - P)²),
+
+    where ``stable`` gives ∇P / (1 - P) and ∇²P / (1 - P) in closed form (for the 3PL,
+    1 - P = (1 - c)(1 - s) cancels), so that nothing divides by a 1 - P that rounded to 0.
     """
     J = P.shape[0]
     k = len(first)
@@ -95,15 +102,41 @@ def _expected_complete_hessian(
                 H[u * J + idx, v * J + idx] = val
                 H[v * J + idx, u * J + idx] = val
         return H
-    pq = np.maximum(P * (1 - P), 1e-300)
-    res = (r - n * P) / pq
-    curv = n / pq + (r - n * P) * (1 - 2 * P) / pq**2
+    Pc = np.maximum(P, 1e-300)
+    if stable is None:
+        Q1 = np.maximum(1 - P, 1e-300)
+        B = [f / Q1 for f in first]
+        T = {key: val / Q1 for key, val in second.items()}
+    else:
+        B, T = stable
     for u in range(k):
         for v in range(u, k):
-            val = (res * second[(u, v)] - first[u] * first[v] * curv).sum(axis=1)
+            A_u, A_v = first[u] / Pc, first[v] / Pc
+            val = (r * (second[(u, v)] / Pc - A_u * A_v) - (n - r) * (T[(u, v)] + B[u] * B[v])).sum(
+                axis=1
+            )
             H[u * J + idx, v * J + idx] = val
             H[v * J + idx, u * J + idx] = val
     return H
+
+
+def _stable_3pl(
+    a: np.ndarray, d: np.ndarray, c: np.ndarray, nodes: np.ndarray
+) -> tuple[list[np.ndarray], dict[tuple[int, int], np.ndarray]]:
+    """∇P / (1 - P) and ∇²P / (1 - P) of the 3PL in (a, d, g = logit c), in closed form."""
+    s = expit(a[:, None] * nodes + d[:, None])
+    cc = c[:, None]
+    curv = s * (1 - 2 * s)
+    first = [s * nodes, s, np.broadcast_to(cc, s.shape)]
+    second = {
+        (0, 0): curv * nodes**2,
+        (0, 1): curv * nodes,
+        (1, 1): curv,
+        (0, 2): -s * nodes * cc,
+        (1, 2): -s * cc,
+        (2, 2): np.broadcast_to(cc * (1 - 2 * cc), s.shape),
+    }
+    return first, second
 
 
 def _sorted_rows(
@@ -131,7 +164,9 @@ def marginal_derivatives(
     """
     a, d, c = spec.expand(phi)
     lp1, lp0 = log_probabilities(a, d, c, quad.nodes)
-    if dense or c is not None:
+    if c is not None and not dense:
+        ll, g_full, H_full = _three_pl(data, a, d, c, lp1, lp0, quad, dtype)
+    elif dense or c is not None:
         ll, g_full, H_full = _dense(data, a, d, c, lp1, lp0, quad, dtype)
     else:
         ll, g_full, H_full = _logistic(data, a, d, lp1, lp0, quad, dtype)
@@ -298,5 +333,99 @@ def _dense(
             E += (Sv.T @ Sv).astype(float)
         grad += (w @ G).astype(float)
         GG += ((G * w[:, None]).T @ G).astype(float)
-    H = _expected_complete_hessian(P, first, second, r, n, nodes=th if c is None else None) + E - GG
-    return ll, grad, H
+    stable = None if c is None else _stable_3pl(a, d, c, th)
+    H = _expected_complete_hessian(
+        P, first, second, r, n, nodes=th if c is None else None, stable=stable
+    )
+    return ll, grad, H + E - GG
+
+
+def _three_pl(
+    data: ResponseData,
+    a: np.ndarray,
+    d: np.ndarray,
+    c: np.ndarray,
+    lp1: np.ndarray,
+    lp0: np.ndarray,
+    quad: Quadrature,
+    dtype: type[np.floating],
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The 3PL's gradient and Hessian with items × items products per node.
+
+    The score of item j, parameter u at node q is (x_j - m_j P_jq) D_ujq with D free of the
+    data, so Σ_i w_i E_i[s sᵀ] = Σ_q D_uq D_vqᵀ ∘ e_q, where e_q[j, k] = Σ_i w_i π_iq
+    (x_ij - m_ij P_jq)(x_ik - m_ik P_kq) expands into Xᵀ V_q X, Xᵀ V_q M and Mᵀ V_q M
+    (V_q = diag(w π_q)): items², not (3 items)², per person and node, and only over the run
+    of persons (sorted by posterior mean) that hold mass at the node. Without missing
+    responses M = 1 and only Xᵀ V_q X stays node by node.
+    """
+    J = a.size
+    th = quad.nodes
+    Q = th.size
+    P, first, second = _irf(a, d, c, th)
+    s = expit(a[:, None] * th + d[:, None])
+    D = np.stack([th * s / P, s / P, c[:, None] / P], axis=0)  # 3 × J × Q
+    DP = D * P
+    eps = _negligible(dtype)
+    N1 = np.zeros((Q, J, J))
+    N2 = np.zeros((Q, J, J)) if data.has_missing else None
+    N3 = np.zeros((Q, J, J)) if data.has_missing else None
+    grad = np.zeros(3 * J)
+    GG = np.zeros((3 * J, 3 * J))
+    r = np.zeros((J, Q))
+    n = np.zeros((J, Q))
+    ll = 0.0
+    Dd, DPd = D.astype(dtype), DP.astype(dtype)
+    rows = _sorted_rows(data, lp1, lp0, quad, dtype)
+    for ch in iter_posterior(data, lp1, lp0, quad.log_weights, dtype=dtype, rows=rows):
+        w = ch.counts.astype(dtype)
+        ll += float(ch.counts @ ch.loglik)
+        X1 = ch.design[:, :J]
+        M = X1 + ch.design[:, J:] if data.has_missing else None
+        post = ch.post
+        vpost = post * w[:, None]
+        r += (X1.T @ vpost).astype(float)
+        if M is None:
+            n += vpost.sum(axis=0, dtype=np.float64)
+        else:
+            n += (M.T @ vpost).astype(float)
+        G = np.concatenate(
+            [
+                X1 * (post @ Dd[u].T) - (post @ DPd[u].T if M is None else M * (post @ DPd[u].T))
+                for u in range(3)
+            ],
+            axis=1,
+        )
+        grad += (w @ G).astype(float)
+        Gw = G * np.sqrt(w)[:, None]
+        GG += (Gw.T @ Gw).astype(float)
+        mass = vpost.sum(axis=0, dtype=np.float64)
+        for q in np.flatnonzero(mass * (1 + th**2) > eps * max(float(mass.sum()), 1.0)):
+            held = np.flatnonzero(post[:, q] > eps)
+            if held.size == 0:
+                continue
+            run = slice(int(held[0]), int(held[-1]) + 1)
+            v = np.sqrt(vpost[run, q])[:, None]
+            Xv = X1[run] * v
+            N1[q] += (Xv.T @ Xv).astype(float)
+            if M is not None and N2 is not None and N3 is not None:
+                Mv = M[run] * v
+                N2[q] += (Xv.T @ Mv).astype(float)
+                N3[q] += (Mv.T @ Mv).astype(float)
+
+    Pq = P.T  # Q × J
+    if N2 is None or N3 is None:
+        # Xᵀ V_q M = r_jq for every k, and Mᵀ V_q M = n_q
+        e = N1 - (r.T[:, :, None] * Pq[:, None, :]) - (Pq[:, :, None] * r.T[:, None, :])
+        e += Pq[:, :, None] * Pq[:, None, :] * n.T[:, :1, None]
+    else:
+        e = N1 - N2 * Pq[:, None, :] - np.transpose(N2, (0, 2, 1)) * Pq[:, :, None]
+        e += Pq[:, :, None] * Pq[:, None, :] * N3
+    E = np.zeros((3 * J, 3 * J))
+    for u in range(3):
+        for v in range(u, 3):
+            block = np.einsum("jq,kq,qjk->jk", D[u], D[v], e)
+            E[u * J : (u + 1) * J, v * J : (v + 1) * J] = block
+            E[v * J : (v + 1) * J, u * J : (u + 1) * J] = block.T
+    H = _expected_complete_hessian(P, first, second, r, n, stable=_stable_3pl(a, d, c, th))
+    return ll, grad, H + E - GG

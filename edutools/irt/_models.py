@@ -37,6 +37,7 @@ class ModelSpec:
     name: ModelName
     n_items: int
     c_prior: tuple[float, float] | None = None
+    a_prior: tuple[float, float] | None = None  # LogNormal(μ, σ) on the 3PL's slopes
 
     # ------------------------------------------------------------------ layout
     @property
@@ -99,24 +100,48 @@ class ModelSpec:
             return a + d
         return a + d + [f"g:{i}" for i in items]
 
-    # ------------------------------------------------------------------ prior on c
+    # ------------------------------------------------------------------ priors of the 3PL
+    def _slope_prior(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Log density, gradient and second derivative of the LogNormal(μ, σ) slope prior.
+
+        log p(a) = -(log a - μ)² / (2 σ²) - log a (+ const); -inf for a <= 0.
+        """
+        if self.a_prior is None:
+            z = np.zeros_like(a)
+            return z, z, z
+        mu, sd = self.a_prior
+        with np.errstate(divide="ignore", invalid="ignore"):
+            la = np.log(a)
+            u = (la - mu) / sd**2
+            logp = np.where(a > 0, -((la - mu) ** 2) / (2 * sd**2) - la, -np.inf)
+            grad = np.where(a > 0, (-u - 1) / a, 0.0)
+            hess = np.where(a > 0, (-1 / sd**2 + u + 1) / a**2, 0.0)
+        return logp, grad, hess
+
     def log_prior(self, phi: np.ndarray) -> float:
-        """Log density of the Beta prior on c (0 when there is none)."""
-        if self.name != "3pl" or self.c_prior is None:
+        """Log density of the 3PL's priors: Beta on c, LogNormal on a if set (0 without)."""
+        if self.name != "3pl":
             return 0.0
-        al, be = self.c_prior
-        c = expit(phi[2 * self.n_items :])
-        return float(((al - 1) * np.log(c) + (be - 1) * np.log1p(-c)).sum())
+        J = self.n_items
+        total = float(self._slope_prior(phi[:J])[0].sum())
+        if self.c_prior is not None:
+            al, be = self.c_prior
+            c = expit(phi[2 * J :])
+            total += float(((al - 1) * np.log(c) + (be - 1) * np.log1p(-c)).sum())
+        return total
 
     def prior_derivatives(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian (diagonal) of the log prior with respect to phi."""
         grad = np.zeros(self.n_params)
         hess = np.zeros(self.n_params)
+        J = self.n_items
         if self.name == "3pl" and self.c_prior is not None:
             al, be = self.c_prior
-            c = expit(phi[2 * self.n_items :])
-            grad[2 * self.n_items :] = (al - 1) * (1 - c) - (be - 1) * c
-            hess[2 * self.n_items :] = -(al + be - 2) * c * (1 - c)
+            c = expit(phi[2 * J :])
+            grad[2 * J :] = (al - 1) * (1 - c) - (be - 1) * c
+            hess[2 * J :] = -(al + be - 2) * c * (1 - c)
+        if self.name == "3pl" and self.a_prior is not None:
+            _, grad[:J], hess[:J] = self._slope_prior(phi[:J])
         return grad, hess
 
     # ------------------------------------------------------------------ start values
@@ -230,6 +255,8 @@ class ModelSpec:
             al, be = self.c_prior
             cc = expit(g)
             f = f + (al - 1) * np.log(cc) + (be - 1) * np.log1p(-cc)
+        if self.a_prior is not None:
+            f = f + self._slope_prior(a)[0]
         return f
 
     def _mstep_3pl(
@@ -245,6 +272,10 @@ class ModelSpec:
                 c = expit(g)
                 grad[:, 2] += (al - 1) * (1 - c) - (be - 1) * c
                 info[:, 2, 2] += (al + be - 2) * c * (1 - c)
+            if self.a_prior is not None:
+                _, g_a, _ = self._slope_prior(a)
+                grad[:, 0] += g_a
+                info[:, 0, 0] += 1.0 / (self.a_prior[1] ** 2 * np.maximum(a, 1e-8) ** 2)
             info += 1e-10 * np.eye(3)
             step = np.linalg.solve(info, grad[:, :, None])[:, :, 0]
             big = np.abs(step).max(axis=1)
@@ -274,20 +305,26 @@ class ModelSpec:
 def _derivatives_3pl(
     a: np.ndarray, d: np.ndarray, g: np.ndarray, r: np.ndarray, n: np.ndarray, nodes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-item gradient (J × 3) and expected information (J × 3 × 3) of the complete-data loglik."""
+    """Per-item gradient (J × 3) and expected information (J × 3 × 3) of the complete-data loglik.
+
+    The score factor ∂P / (P (1 - P)) and the information's ∂P ∂Pᵀ / (P (1 - P)) are formed
+    from ∂P / P and ∂P / (1 - P) = (θ s, s, c), in which 1 - P = (1 - c)(1 - s) cancels, so
+    nothing divides by a 1 - P that rounded to 0 for a steep item.
+    """
     s = expit(a[:, None] * nodes + d[:, None])
     c = expit(g)[:, None]
     P = c + (1 - c) * s
     ds = s * (1 - s)
     Pz = (1 - c) * ds
     Pg = (1 - s) * c * (1 - c)
-    derivs = (Pz * nodes, Pz, Pg)
-    pq = P * (1 - P)
-    res = (r - n * P) / pq
-    grad = np.stack([(res * dp).sum(axis=1) for dp in derivs], axis=1)
-    wn = n / pq
+    over_p = (Pz * nodes / P, Pz / P, Pg / P)  # ∂P / P
+    over_q = (s * nodes, s, np.broadcast_to(c, s.shape))  # ∂P / (1 - P)
+    # ∂P / (P (1 - P)) = (θ s, s, c) / P
+    score = (over_q[0] / P, over_q[1] / P, over_q[2] / P)
+    res = r - n * P
+    grad = np.stack([(res * f).sum(axis=1) for f in score], axis=1)
     info = np.empty((a.size, 3, 3))
     for i in range(3):
         for k in range(i, 3):
-            info[:, i, k] = info[:, k, i] = (wn * derivs[i] * derivs[k]).sum(axis=1)
+            info[:, i, k] = info[:, k, i] = (n * over_p[i] * over_q[k]).sum(axis=1)
     return grad, info

@@ -13,6 +13,7 @@ The LSAT6 and LSAT7 fits match R's ltm and mirt to the printed digits; see tests
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -104,8 +105,11 @@ class _MML(EstimatorMixin):
         self._set_fitted(cal)
         return self
 
-    def _fit_data(self, data: ResponseData, quad: Quadrature) -> Calibration:
+    def _fit_data(
+        self, data: ResponseData, quad: Quadrature, *, max_iter: int | None = None
+    ) -> Calibration:
         spec = self._spec(data.n_items)
+        max_iter = self.max_iter if max_iter is None else max_iter
         cells = data.n_patterns * data.design.shape[1]
         if self.precision == "single" or (self.precision == "auto" and cells > _SINGLE_ABOVE):
             dtype: type[np.floating] = np.float32
@@ -113,13 +117,13 @@ class _MML(EstimatorMixin):
             dtype = np.float64
         p, rpb = item_rest_stats(data)
         phi0 = self._start(data, quad, spec, p, rpb, dtype)
-        fit = maximise(data, spec, quad, phi0, tol=self.tol, max_iter=self.max_iter, dtype=dtype)
+        fit = maximise(data, spec, quad, phi0, tol=self.tol, max_iter=max_iter, dtype=dtype)
         phi, deriv, n_iter, converged = fit.phi, fit.deriv, fit.n_iter, fit.converged
         notes: list[str] = [f"{k} excluded: {v}" for k, v in data.excluded.items()]
         notes.append(f"optimum reached by {fit.method} ({n_iter} E-steps over all persons)")
         if not converged:
             warnings.warn(
-                f"{self.model} fit ({fit.method}) did not converge in {self.max_iter} iterations; "
+                f"{self.model} fit ({fit.method}) did not converge in {max_iter} iterations; "
                 "raise max_iter or loosen tol",
                 CalibrationWarning,
                 stacklevel=3,
@@ -332,7 +336,14 @@ class ThreePL(_MML):
 
     The estimate is the posterior mode in c and the likelihood maximum in a and d (as
     mirt with a prior on g). ``loglik_`` is the marginal log-likelihood at that point,
-    without the prior.
+    without the priors.
+
+    Small samples often leave a 3PL slope unidentified: the likelihood keeps rising as
+    one item turns into a step function, EM never converges and the information is
+    singular. With ``a_prior="auto"`` (the default) a fit that has not converged within 250
+    E-steps, has a slope beyond 10 or a singular information is repeated with a
+    LogNormal(0, 0.5) prior on every slope (BILOG-MG's default prior), with a
+    :class:`CalibrationWarning` and a note saying so; a stable fit keeps no slope prior.
 
     Parameters
     ----------
@@ -340,6 +351,10 @@ class ThreePL(_MML):
         Beta(α, β) prior on c. The default Beta(6, 16) has its mode at 0.25 (four options)
         and is BILOG-MG's default, 20 pseudo-observations. ``None`` gives plain ML, which is
         often unstable for c.
+    a_prior : "auto", (float, float) or None
+        LogNormal(μ, σ) prior on the slopes: ``"auto"`` only when the fit without it is
+        unstable (see above), a pair always, ``None`` never (an unstable fit then ends with
+        CalibrationWarnings about convergence and standard errors).
     **kwargs
         As for :class:`Rasch`.
 
@@ -349,10 +364,26 @@ class ThreePL(_MML):
     """
 
     model: ClassVar[ModelName] = "3pl"
+    _FALLBACK_PRIOR: ClassVar[tuple[float, float]] = (0.0, 0.5)
+    _FIRST_ATTEMPT_ITER: ClassVar[int] = 250
 
-    def __init__(self, *, c_prior: tuple[float, float] | None = (6.0, 16.0), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        c_prior: tuple[float, float] | None = (6.0, 16.0),
+        a_prior: tuple[float, float] | Literal["auto"] | None = "auto",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.c_prior = c_prior
+        self.a_prior = a_prior
+        self._slope_prior: tuple[float, float] | None = None
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Hyper-parameters, as scikit-learn's ``get_params``."""
+        params = super().get_params(deep)
+        params.pop("_slope_prior", None)
+        return params
 
     def _spec(self, n_items: int) -> ModelSpec:
         prior = self.c_prior
@@ -362,7 +393,54 @@ class ThreePL(_MML):
                     f"c_prior={prior!r}; expected (alpha, beta) with both at least 1, or None"
                 )
             prior = (float(prior[0]), float(prior[1]))
-        return ModelSpec("3pl", n_items, prior)
+        return ModelSpec("3pl", n_items, prior, self._slope_prior)
+
+    def _fit_data(
+        self, data: ResponseData, quad: Quadrature, *, max_iter: int | None = None
+    ) -> Calibration:
+        if self.a_prior != "auto":
+            if self.a_prior is not None and (len(self.a_prior) != 2 or not self.a_prior[1] > 0):
+                raise CalibrationError(
+                    f"a_prior={self.a_prior!r}; expected 'auto', None or (mu, sigma) with sigma > 0"
+                )
+            self._slope_prior = None if self.a_prior is None else tuple(map(float, self.a_prior))  # type: ignore[assignment]
+            return super()._fit_data(data, quad, max_iter=max_iter)
+        self._slope_prior = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CalibrationWarning)
+            first = super()._fit_data(
+                data, quad, max_iter=min(self.max_iter, self._FIRST_ATTEMPT_ITER)
+            )
+        unstable = self._unstable(first)
+        if not unstable:
+            for w in caught:
+                warnings.warn(str(w.message), w.category, stacklevel=4)
+            return first
+        self._slope_prior = self._FALLBACK_PRIOR
+        try:
+            second = super()._fit_data(data, quad)
+        finally:
+            self._slope_prior = None
+        mu, sd = self._FALLBACK_PRIOR
+        message = (
+            f"the 3PL without a slope prior is unstable on these {data.n_persons} persons "
+            f"({unstable}); refitted with a LogNormal({mu:g}, {sd:g}) prior on every slope "
+            "(BILOG-MG's default). For estimates without it, use more persons or the 2PL"
+        )
+        warnings.warn(message, CalibrationWarning, stacklevel=4)
+        return replace(second, notes=(*second.notes, message))
+
+    @staticmethod
+    def _unstable(cal: Calibration) -> str:
+        """Why a fit is not trustworthy ('' when it is)."""
+        if not cal.converged:
+            return "no convergence"
+        steep = [i for i, a in zip(cal.items, cal.a, strict=True) if not abs(a) <= 10]
+        if steep:
+            return f"slope of {', '.join(steep)} beyond 10"
+        if not np.all(np.isfinite(cal.se[["a", "d", "c"]].to_numpy())):
+            return "singular information"
+        return ""
 
     def _start(
         self,
@@ -387,6 +465,9 @@ class ThreePL(_MML):
         s = (0.5 - c) / (1 - c)
         a3 = a / (4 * (1 - c) * s * (1 - s))
         d3 = np.log(s / (1 - s)) + a3 * d / a
+        if spec.a_prior is not None:  # the LogNormal prior needs positive slopes
+            a3 = np.clip(a3, 0.2, 5.0)
+            d3 = np.log(s / (1 - s)) + a3 * d / np.where(a == 0, 1.0, a)
         return spec.contract(a3, d3, c)
 
 

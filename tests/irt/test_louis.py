@@ -59,10 +59,25 @@ def test_derivatives_match_finite_differences(
     assert exact.loglik + spec.log_prior(phi) == pytest.approx(_logpost(data, spec, phi), abs=1e-9)
     np.testing.assert_allclose(exact.grad, grad, atol=1e-5)
     np.testing.assert_allclose(exact.hess, hess, atol=1e-5 * np.abs(hess).max())
-    if model != "3pl":  # the collapsed route for logistic models equals the node-by-node one
-        dense = marginal_derivatives(data, spec, phi, QUAD, dense=True)
-        np.testing.assert_allclose(exact.hess, dense.hess, atol=1e-10)
-        np.testing.assert_allclose(exact.grad, dense.grad, atol=1e-10)
+    # the collapsed routes (logistic models; items × items per node for the 3PL) equal the
+    # node-by-node one
+    dense = marginal_derivatives(data, spec, phi, QUAD, dense=True)
+    np.testing.assert_allclose(exact.hess, dense.hess, atol=1e-10 * max(1.0, np.abs(hess).max()))
+    np.testing.assert_allclose(exact.grad, dense.grad, atol=1e-10)
+
+
+def test_3pl_hessian_stays_finite_where_p_rounds_to_one() -> None:
+    """A steep item (a = 40) makes 1 - P round to 0 at high θ; the Hessian must stay finite."""
+    from edutools.irt import simulate_items, simulate_responses
+
+    items = simulate_items(6, "3pl", seed=7)
+    X = simulate_responses(items, 300, seed=107).responses.to_numpy()
+    data = prepare_responses(X)
+    spec = ModelSpec("3pl", 6, (6.0, 16.0))
+    phi = spec.contract(np.r_[40.0, np.ones(5)], np.zeros(6), np.full(6, 0.2))
+    for dense in (False, True):
+        deriv = marginal_derivatives(data, spec, phi, QUAD, dense=dense)
+        assert np.all(np.isfinite(deriv.hess))
 
 
 @pytest.mark.parametrize("model", ["rasch", "1pl", "2pl", "3pl"])
