@@ -8,8 +8,8 @@
 Polytomous models (pcm, gpcm, grm, rsm; scores 0..K per cell) add per item ``thresholds``
 and ``se_thresholds`` (the thresholds b_jk of :mod:`edutools.irt.result_poly`); their ``b``
 is the item's mean threshold and ``d = -a b``. Under ``--method cml`` (rasch, pcm, rsm)
-``loglik`` is the conditional log-likelihood, a = 1, the thresholds sum to zero, and
-``n_persons`` counts the persons without an extreme raw score.
+``loglik`` is the conditional log-likelihood (as psychotools and eRm report it), a = 1 and
+the thresholds sum to zero over all items and categories (psychotools' ``threshpar``).
 
 ``--out DIR`` writes the item parameters, abilities, item fit, classical statistics and
 (with ``--items``) the group comparison as CSV, plus the charts as PNG (category response

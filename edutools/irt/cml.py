@@ -9,9 +9,10 @@ with γ_r the elementary symmetric function of order r (``_esf``). The condition
 log-likelihood depends on the data only through the category counts of each item and the
 raw-score counts of each group of persons who answered the same items, so the fit costs
 the same for 500 or 500 000 persons. Persons with the lowest or highest possible score
-carry no information and are left out (as psychotools and eRm do); ``loglik_`` is the
-conditional log-likelihood, as ``logLik`` of psychotools' ``raschmodel``, ``pcmodel`` and
-``rsmodel`` and eRm's ``RM``, ``PCM`` and ``RSM`` report it.
+carry no information and contribute nothing (``n_extreme_`` counts them); ``n_persons``
+counts every person with a response, as psychotools' ``nobs`` (used in the BIC).
+``loglik_`` is the conditional log-likelihood, as ``logLik`` of psychotools'
+``raschmodel``, ``pcmodel`` and ``rsmodel`` and eRm's ``RM``, ``PCM`` and ``RSM`` report it.
 
 Reported parameters (the thresholds b_jk of :mod:`edutools.irt.result_poly`, a = 1):
 
@@ -235,7 +236,7 @@ class _CML(EstimatorMixin):
             se_d=se_loc,
             loglik=ll,
             n_params=L.shape[1],
-            n_persons=kept,
+            n_persons=kept + extreme,
             quadrature=None,
             sigma=float("nan"),
             cov=pd.DataFrame(cov, index=names, columns=names),

@@ -115,7 +115,7 @@ def test_extreme_scores_carry_no_information(pcm_data: pd.DataFrame) -> None:
     top = pd.DataFrame([[1, 2, 3, 2, 1, 3, 2, 2]], columns=pcm_data.columns, dtype=float)
     more = PCMCML().fit(pd.concat([pcm_data, extra, top], ignore_index=True))
     assert more.loglik_ == pytest.approx(m.loglik_, abs=1e-9)
-    assert more.calibration_.n_persons == m.calibration_.n_persons
+    assert more.calibration_.n_persons == m.calibration_.n_persons + 3
     assert more.n_extreme_ == m.n_extreme_ + 3
 
 
