@@ -347,7 +347,48 @@ _PREPOSITIONS = frozenset(
 )
 # a sentence cut short ("The reserved addresses are:") ends with one of these
 _OPEN_END = frozenset(
-    ["is", "are", "was", "were", "be", "been", "being", "the", "a", "an", "of", "to", "with", "for", "and", "or", "but", "because", "as", "than", "by", "from", "in", "on", "at", "into", "that", "which", "who", "whose", "such", "like", "e.g", "i.e"]
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "with",
+        "for",
+        "and",
+        "or",
+        "but",
+        "because",
+        "as",
+        "than",
+        "by",
+        "from",
+        "in",
+        "on",
+        "at",
+        "into",
+        "that",
+        "which",
+        "who",
+        "whose",
+        "such",
+        "like",
+        "e.g",
+        "i.e",
+        "since",
+        "so",
+        "if",
+        "when",
+        "while",
+        "although",
+    ]
 )
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|mine|myself)\b")
 _META = re.compile(
@@ -462,6 +503,8 @@ def fragment_reason(text: str) -> str | None:
     if tokens[0] in _DANGLING_START:
         return f"it starts with '{tokens[0]}'"
     finite = sum(t in _AUX or (t in _VERBS and t.endswith("s")) for t in tokens)
+    if tokens[0].endswith("ing") and tokens[0] not in _VERBS and finite == 0:
+        return "it has no main verb"
     if tokens[0] in _SUBORDINATE and finite < 2 and "," not in text:
         return f"it is only a '{tokens[0]}' clause"
     if tokens[0] in ("it", "they") and not _DUMMY_IT.match(" ".join(tokens)):
@@ -473,6 +516,14 @@ def fragment_reason(text: str) -> str | None:
     last = text.rstrip(" .!?;:").split()[-1:] or [""]
     if tokens[-1] in _OPEN_END and not (len(last[0]) == 1 and last[0].isupper()):
         return f"it stops after '{tokens[-1]}'"
+    head, _, tail = text.partition(":")
+    if (
+        tail
+        and len(head.split()) <= 4
+        and not any(w.lower().strip(",") in _AUX for w in head.split())
+        and fragment_reason(tail.strip()[:1].upper() + tail.strip()[1:]) is not None
+    ):
+        return "it is a note ('label: ...'), not a sentence"
     if _FIRST_PERSON.search(text) or _META.search(text):
         return "it talks about the answer, not the subject"
     if len(tokens) > _MAX_WORDS:
