@@ -149,7 +149,7 @@ def conditional_terms(
             if start[lv]:
                 a_next = adj[:, lv + 1]
                 for m in range(1, int(K[lv]) + 1):
-                    inner = np.einsum("gar,gr->ga", chains[:, active, : R + 1 - m], a_next[:, m:])
+                    inner = np.matmul(chains[:, active, : R + 1 - m], a_next[:, m:, None])[:, :, 0]
                     col = start[lv] + m - 1
                     H[active, col] += (inner * coef[:, m, None]).sum(axis=0)
                 new = chains[:, active] * coef[:, None, 0, None]
@@ -160,7 +160,8 @@ def conditional_terms(
                 chains[:, start[lv] + m - 1, m:] = f[:, lv, : R + 1 - m] * coef[:, m, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             pi = np.where(fJ[:, None, :] > 0, chains / fJ[:, None, :], 0.0)
-        H -= np.einsum("gar,gr,gbr->ab", pi, n, pi)
+        flat = pi.transpose(1, 0, 2).reshape(n_u, -1)  # (n_u, groups × scores)
+        H -= (flat * n.reshape(-1)) @ flat.T
     expected = E
     if H is not None:
         upper = np.triu(H, 1)

@@ -135,37 +135,47 @@ class _CML(EstimatorMixin):
         props = np.clip(n_jk, 0.5, None)
         tau0 = -np.log(props[comp_j, comp_k] / props[comp_j, 0])
         psi = np.linalg.lstsq(L, tau0 - tau0[0], rcond=None)[0]
+        # Quasi-Newton: the exact Hessian at the start, BFGS updates from the gradients, and
+        # the exact Hessian again at the optimum for the standard errors. The Hessian is the
+        # costly part when many groups of persons answered different items.
         ll, g, H = evaluate(psi, True)
+        assert H is not None
+        B = -H
         converged = False
         n_iter = 0
         while n_iter < self.max_iter:
             n_iter += 1
-            assert H is not None
             try:
-                step = np.linalg.solve(-H, g)
+                step = np.linalg.solve(B, g)
             except np.linalg.LinAlgError as exc:
                 raise CalibrationError(
                     f"the conditional information of the {self.model} model is singular; an "
                     "item may be unidentified (check for items answered by too few persons)"
                 ) from exc
             big = float(np.abs(step).max())
+            if big < self.tol:
+                converged = True
+                break
             if big > 2.0:
                 step *= 2.0 / big
             for _half in range(30):
-                new_ll, new_g, new_H = evaluate(psi + step, True)
+                new_ll, new_g, _ = evaluate(psi + step, False)
                 if new_ll >= ll - 1e-10 * abs(ll):
                     break
                 step /= 2
-            psi, ll, g, H = psi + step, new_ll, new_g, new_H
-            if float(np.abs(step).max()) < self.tol:
-                converged = True
-                break
+            dg = g - new_g  # change of the gradient of -loglik
+            psi, ll, g = psi + step, new_ll, new_g
+            ys = float(dg @ step)
+            if ys > 1e-12 * float(np.abs(dg).max() * np.abs(step).max()):
+                Bs = B @ step
+                B = B - np.outer(Bs, Bs) / float(step @ Bs) + np.outer(dg, dg) / ys
         if not converged:
             warnings.warn(
                 f"the {self.model} CML fit did not converge in {self.max_iter} iterations",
                 CalibrationWarning,
                 stacklevel=2,
             )
+        ll, g, H = evaluate(psi, True)  # the exact Hessian at the optimum
         assert H is not None
         cov = np.full((L.shape[1],) * 2, np.nan)
         if self.compute_se:

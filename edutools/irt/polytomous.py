@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from edutools._blas import blas_threads_for
 from edutools.errors import CalibrationError
 from edutools.irt._base import EstimatorMixin
 from edutools.irt._data import CalibrationWarning
@@ -32,6 +33,9 @@ from edutools.irt._quadrature import Quadrature, normal_grid
 from edutools.irt.result_poly import PolyCalibration, ScoreMethod
 
 __all__ = ["GPCM", "GRM", "PCM", "RSM"]
+
+# As for the dichotomous models: one BLAS thread below this many pattern × column cells.
+_ONE_THREAD_BELOW = 4_000_000
 
 
 def item_rest_correlations(data: PolyData) -> np.ndarray:
@@ -167,7 +171,10 @@ class _PolyMML(EstimatorMixin):
         props = data.category_counts()
         props /= props.sum(axis=1, keepdims=True)
         phi0 = spec.start(props, item_rest_correlations(data))
-        fit = fit_polytomous(data, spec, quad, phi0, tol=self.tol, max_iter=self.max_iter)
+        with blas_threads_for(
+            data.n_patterns * data.design.shape[1], single_below=_ONE_THREAD_BELOW
+        ):
+            fit = fit_polytomous(data, spec, quad, phi0, tol=self.tol, max_iter=self.max_iter)
         notes = [f"{k} excluded: {v}" for k, v in data.excluded.items()]
         notes.append(f"optimum reached by {fit.method} ({fit.n_iter} E-steps)")
         if not fit.converged:

@@ -141,13 +141,18 @@ def test_wle_solves_warms_equation(pcm_data: pd.DataFrame) -> None:
     m = PCMCML().fit(pcm_data)
     rows = pcm_data.dropna().iloc[:20]
     est = m.person_estimates(rows)
-    grid = np.linspace(-6, 6, 120_001)
-    probs = m.category_probabilities(grid)
-    info = np.log(m.information(grid))
-    for i in range(3):
-        x = rows.iloc[i]
+
+    def weighted(grid: np.ndarray, x: pd.Series) -> np.ndarray:
+        probs = m.category_probabilities(grid)
         ll = sum(np.log(p[:, int(v)]) for p, v in zip(probs, x, strict=True))
-        assert est["theta"].iloc[i] == pytest.approx(grid[np.argmax(ll + 0.5 * info)], abs=2e-4)
+        return ll + 0.5 * np.log(m.information(grid))
+
+    for i in range(3):
+        coarse = np.linspace(-6, 6, 6001)
+        top = coarse[np.argmax(weighted(coarse, rows.iloc[i]))]
+        fine = np.linspace(top - 0.01, top + 0.01, 4001)
+        best = fine[np.argmax(weighted(fine, rows.iloc[i]))]
+        assert est["theta"].iloc[i] == pytest.approx(best, abs=2e-5)
     assert np.all(np.isfinite(est["theta"]))  # WLE is finite for extreme scores too
     zero = pd.DataFrame([[0.0] * 8], columns=pcm_data.columns)
     assert np.isfinite(m.person_estimates(zero)["theta"].iloc[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -90,17 +91,27 @@ def test_scores_are_ordered_by_the_raw_score(
 
 def test_map_and_wle_against_a_brute_force_grid(gpcm_fit: tuple[GPCM, pd.DataFrame]) -> None:
     m, X = gpcm_fit
-    row = X.dropna().iloc[[7]]
-    grid = np.linspace(-5, 5, 200_001)
-    probs = m.category_probabilities(grid)
-    ll = sum(np.log(p[:, int(x)]) for p, x in zip(probs, row.iloc[0], strict=True))
-    map_grid = grid[np.argmax(ll - grid**2 / 2)]
-    assert m.score(row, "map")["theta"].iloc[0] == pytest.approx(map_grid, abs=1e-4)
-    wle_grid = grid[np.argmax(ll + 0.5 * np.log(m.information(grid)))]
-    assert m.score(row, "wle")["theta"].iloc[0] == pytest.approx(wle_grid, abs=1e-4)
-    post = np.exp(ll - ll.max() - grid**2 / 2)
+    row = X.dropna().iloc[7]
+
+    def loglik(grid: np.ndarray) -> np.ndarray:
+        probs = m.category_probabilities(grid)
+        return sum(np.log(p[:, int(x)]) for p, x in zip(probs, row, strict=True))
+
+    def argmax(f: Callable[[np.ndarray], np.ndarray]) -> float:
+        coarse = np.linspace(-5, 5, 5001)
+        top = coarse[np.argmax(f(coarse))]
+        fine = np.linspace(top - 0.01, top + 0.01, 4001)
+        return float(fine[np.argmax(f(fine))])
+
+    frame = row.to_frame().T
+    map_grid = argmax(lambda g: loglik(g) - g**2 / 2)
+    assert m.score(frame, "map")["theta"].iloc[0] == pytest.approx(map_grid, abs=2e-5)
+    wle_grid = argmax(lambda g: loglik(g) + 0.5 * np.log(m.information(g)))
+    assert m.score(frame, "wle")["theta"].iloc[0] == pytest.approx(wle_grid, abs=2e-5)
+    grid = np.linspace(-8, 8, 16001)
+    post = np.exp(loglik(grid) - grid**2 / 2)
     eap = float((post * grid).sum() / post.sum())
-    assert m.score(row, "eap")["theta"].iloc[0] == pytest.approx(eap, abs=1e-3)
+    assert m.score(frame, "eap")["theta"].iloc[0] == pytest.approx(eap, abs=1e-3)
 
 
 @pytest.mark.parametrize("model", ["pcm", "gpcm", "grm", "rsm"])
