@@ -19,7 +19,12 @@ from edutools.irt.cml import PCMCML, RSMCML, RaschCML
 from edutools.irt.compare import DEFAULT_MARGINS, bank_metadata, compare_groups, holm, item_table
 from edutools.irt.ctt import alpha, item_analysis
 from edutools.irt.dif import mantel_haenszel
-from edutools.irt.distractors import distractor_analysis, keys_from_bank, score_choices
+from edutools.irt.distractors import (
+    distractor_analysis,
+    keys_from_bank,
+    score_choices,
+    score_select_all,
+)
 from edutools.irt.estimators import OnePL, Rasch, ThreePL, TwoPL, calibrate, lr_test
 from edutools.irt.fit import infit_outfit, item_fit, person_fit, sx2
 from edutools.irt.information import information_curve, item_information
@@ -32,10 +37,11 @@ from edutools.irt.simulate_poly import simulate_poly_items, simulate_polytomous
 
 if TYPE_CHECKING:
     from edutools.irt.bayes import BayesIRT
-    from edutools.irt.plots import icc_chart, information_chart, wright_map
+    from edutools.irt.plots import category_chart, icc_chart, information_chart, wright_map
 
 _LAZY = {
     "BayesIRT": "bayes",
+    "category_chart": "plots",
     "icc_chart": "plots",
     "information_chart": "plots",
     "wright_map": "plots",
@@ -70,6 +76,7 @@ __all__ = [
     "alpha",
     "bank_metadata",
     "calibrate",
+    "category_chart",
     "compare_groups",
     "distractor_analysis",
     "holm",
@@ -88,6 +95,7 @@ __all__ = [
     "person_fit",
     "score",
     "score_choices",
+    "score_select_all",
     "simulate_items",
     "simulate_poly_items",
     "simulate_polytomous",

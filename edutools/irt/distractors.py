@@ -20,7 +20,7 @@ import pandas as pd
 from edutools.errors import DataError
 from edutools.schema import ItemBank
 
-__all__ = ["distractor_analysis", "keys_from_bank", "score_choices"]
+__all__ = ["distractor_analysis", "keys_from_bank", "score_choices", "score_select_all"]
 
 
 def keys_from_bank(bank: ItemBank) -> dict[str, tuple[str, list[str]]]:
@@ -153,3 +153,104 @@ def distractor_analysis(
                 }
             )
     return pd.DataFrame(rows)
+
+
+_NO_SELECTION = ("-", "none")
+
+
+def _select_all_keys(
+    key: Mapping[str, tuple[Any, Any]] | ItemBank, columns: list[str]
+) -> dict[str, tuple[set[str], list[str]]]:
+    if isinstance(key, ItemBank):
+        found = {
+            item.id: (
+                {string.ascii_uppercase[i] for i in item.key_indices},
+                list(string.ascii_uppercase[: item.k]),
+            )
+            for item in key.items
+            if item.form == "select_all"
+        }
+    else:
+        found = {str(k): ({str(x) for x in v[0]}, [str(x) for x in v[1]]) for k, v in key.items()}
+    missing = [c for c in columns if c not in found]
+    if missing:
+        raise DataError(
+            f"no select-all key for item(s) {', '.join(missing[:5])}; give the keyed and all "
+            "option letters of every item column (or an item bank with select_all items)"
+        )
+    return found
+
+
+def score_select_all(
+    choices: pd.DataFrame,
+    key: Mapping[str, tuple[Any, Any]] | ItemBank,
+    *,
+    scoring: str = "partial_credit",
+) -> pd.DataFrame:
+    """Score select-all items from the options each person ticked.
+
+    Every option of a select-all item is a true/false judgement: judged right when a keyed
+    option is ticked or an unkeyed one is left alone.
+
+    Parameters
+    ----------
+    choices : DataFrame
+        Persons × items; each cell lists the ticked option letters, separated by ``;``,
+        ``,`` or spaces (``"A;C"``), ``"-"`` or ``"none"`` for an answer that ticks nothing,
+        blank/NaN for an item not answered.
+    key : mapping item -> (keyed letters, all option letters), or ItemBank
+        E.g. ``{"Q1": ("AC", "ABCD")}``; with an ItemBank its ``select_all`` items.
+    scoring : {"partial_credit", "per_option"}
+        ``partial_credit``: one column per item with the number of options judged right,
+        0..k, for the polytomous models (PCM, GPCM, GRM). ``per_option``: one 0/1 column per
+        option (``Q1_A``, ``Q1_B``, ...), each a dichotomous item.
+
+    Returns
+    -------
+    DataFrame
+        Float scores, NaN where the item was not answered.
+
+    Example
+    -------
+    >>> ticks = pd.DataFrame({"Q1": ["A;C", "A", None, "-"]})
+    >>> score_select_all(ticks, {"Q1": ("AC", "ABCD")})["Q1"].tolist()
+    [4.0, 3.0, nan, 2.0]
+    >>> score_select_all(ticks, {"Q1": ("AC", "ABCD")}, scoring="per_option").iloc[1].tolist()
+    [1.0, 1.0, 0.0, 1.0]
+    """
+    if scoring not in ("partial_credit", "per_option"):
+        raise DataError(f"scoring={scoring!r}; expected 'partial_credit' or 'per_option'")
+    if not isinstance(choices, pd.DataFrame):
+        raise DataError("choices must be a DataFrame of ticked options, persons × items")
+    cols = [str(c) for c in choices.columns]
+    keys = _select_all_keys(key, cols)
+    frame = choices.set_axis(cols, axis=1)
+    out: dict[str, np.ndarray] = {}
+    for c in cols:
+        keyed, options = keys[c]
+        judged = np.full((len(frame), len(options)), np.nan)
+        for i, cell in enumerate(frame[c].tolist()):
+            if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+                continue
+            text = str(cell).strip()
+            if text == "":
+                continue
+            ticked = (
+                set()
+                if text.lower() in _NO_SELECTION
+                else {t for t in text.replace(",", ";").replace(" ", ";").split(";") if t}
+            )
+            unknown = sorted(ticked - set(options))
+            if unknown:
+                raise DataError(
+                    f"item '{c}', person {frame.index[i]}: option '{unknown[0]}' is not one of "
+                    f"{', '.join(options)}; list ticked letters like A;C, or - for none"
+                )
+            judged[i] = [(opt in ticked) == (opt in keyed) for opt in options]
+        if scoring == "partial_credit":
+            out[c] = judged.sum(axis=1, where=~np.isnan(judged), initial=0.0)
+            out[c][np.isnan(judged).all(axis=1)] = np.nan
+        else:
+            for k, opt in enumerate(options):
+                out[f"{c}_{opt}"] = judged[:, k]
+    return pd.DataFrame(out, index=choices.index)

@@ -264,3 +264,38 @@ def test_model_names_in_any_case_and_unknown_ones() -> None:
 def test_not_fitted_estimator_says_so() -> None:
     with pytest.raises(CalibrationError, match="not fitted"):
         GPCM().summary()
+
+
+def test_select_all_items_score_as_partial_credit_or_per_option() -> None:
+    from edutools.irt import score_select_all
+    from edutools.schema import Item, ItemBank, Option, Provenance
+
+    ticks = pd.DataFrame(
+        {"S1": ["A;C", "A, B", None, "none"], "S2": ["B", "A B", "-", ""]},
+        index=pd.Index(["p1", "p2", "p3", "p4"], name="person"),
+    )
+    key = {"S1": ("AC", "ABCD"), "S2": ("B", "ABC")}
+    pc = score_select_all(ticks, key)
+    np.testing.assert_array_equal(pc["S1"], [4.0, 2.0, np.nan, 2.0])
+    np.testing.assert_array_equal(pc["S2"], [3.0, 2.0, 2.0, np.nan])
+    per = score_select_all(ticks, key, scoring="per_option")
+    assert list(per.columns) == ["S1_A", "S1_B", "S1_C", "S1_D", "S2_A", "S2_B", "S2_C"]
+    np.testing.assert_array_equal(per.loc["p2", ["S1_A", "S1_B", "S1_C", "S1_D"]], [1, 0, 0, 1])
+    np.testing.assert_allclose(per.filter(like="S1_").sum(axis=1, min_count=1), pc["S1"])
+    # the keys can come from an item bank's select_all items
+    items = [
+        Item(
+            id="S1",
+            source="local",
+            concept_id="c",
+            form="select_all",
+            stem="Which are true?",
+            options=[Option(text=f"s{k}", is_key=k in (0, 2)) for k in range(4)],
+        )
+    ]
+    bank = ItemBank(course_id="c", items=items, run=Provenance(engine="test"))
+    np.testing.assert_array_equal(score_select_all(ticks[["S1"]], bank)["S1"], pc["S1"])
+    with pytest.raises(DataError, match="option 'E' is not one of"):
+        score_select_all(pd.DataFrame({"S1": ["E"]}), key)
+    with pytest.raises(DataError, match="no select-all key"):
+        score_select_all(pd.DataFrame({"S9": ["A"]}), key)
