@@ -9,9 +9,12 @@ import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _qti_schema import QTI_GRAMMAR, assessment_errors, package_errors, schema_errors
+from lxml import etree
 
 from edutools import export
 from edutools.errors import DataError
@@ -346,7 +349,6 @@ def test_write_errors(
 # --------------------------------------------------------------------------- independent consumers
 
 HERE = Path(__file__).parent
-QTI_DTD = HERE / "dtd" / "ims_qtiasiv1p2p1.dtd"
 GIFT_PARSER = HERE / "gift_parser"
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 WORD = "Water moves in\x0bby osmosis\x0c(Word's line and page breaks)\x01\x1f \ufffe end"
@@ -369,17 +371,14 @@ def _human_bank() -> ItemBank:
     return edu_io.read_item_bank(edu_io.example_course_dir() / "human_bank.json")
 
 
-def _strip_namespaces(xml: bytes) -> object:
-    from lxml import etree
-
-    root = etree.fromstring(xml)
-    for node in root.iter():
-        if isinstance(node.tag, str) and node.tag.startswith("{"):
-            node.tag = node.tag.split("}", 1)[1]
-    for key in [k for k in root.attrib if k.startswith("{")]:
-        del root.attrib[key]
-    etree.cleanup_namespaces(root)
-    return etree.fromstring(etree.tostring(root))
+def _select_all_bank() -> ItemBank:
+    """Select-all items with every number of keys from 1 to k - 1, for k = 3 to 6."""
+    items = [
+        item(f"s{k}-{n}", "select_all", set(range(n)), k=k)
+        for k in range(3, 7)
+        for n in range(1, k)
+    ]
+    return ItemBank(course_id="select all", items=items, run=Provenance(engine="local"))
 
 
 def _qti_assessment(data: bytes) -> bytes:
@@ -387,24 +386,326 @@ def _qti_assessment(data: bytes) -> bytes:
     return archive.read(next(n for n in archive.namelist() if n != "imsmanifest.xml"))
 
 
-def _dtd_errors(xml: bytes) -> list[str]:
-    from lxml import etree
-
-    dtd = etree.DTD(str(QTI_DTD))
-    ok = dtd.validate(_strip_namespaces(xml))
-    return [] if ok else [str(e) for e in dtd.error_log.filter_from_errors()]
+# --------------------------------------------------------------------------- QTI: our grammars
 
 
-@pytest.mark.parametrize("which", ["fixture", "word", "human"])
-def test_qti_validates_against_the_ims_dtd(bank: ItemBank, word_bank: ItemBank, which: str) -> None:
-    chosen = {"fixture": bank, "word": word_bank, "human": _human_bank()}[which]
-    assert _dtd_errors(_qti_assessment(export.to_qti_zip(chosen))) == []
+@pytest.mark.parametrize("which", ["fixture", "word", "human", "select_all"])
+def test_qti_package_passes_the_qti_and_manifest_grammars(
+    bank: ItemBank, word_bank: ItemBank, which: str
+) -> None:
+    chosen = {
+        "fixture": bank,
+        "word": word_bank,
+        "human": _human_bank(),
+        "select_all": _select_all_bank(),
+    }[which]
+    data = export.to_qti_zip(chosen)
+    assert package_errors(data) == []
+    items = etree.fromstring(_qti_assessment(data)).findall(f".//{QTI}item")
+    assert len(items) == sum(i.status != "rejected" for i in chosen.items)
 
 
-def test_dtd_check_can_fail(bank: ItemBank) -> None:
+def _with_feedback(xml: bytes) -> bytes:
+    """Canvas-style feedback and an `or` condition added to every item of an export."""
+    root = etree.fromstring(xml)
+    for node in root.iter(f"{QTI}item"):
+        labels = [lab.get("ident") for lab in node.iter(f"{QTI}response_label")]
+        processing = node.find(f"{QTI}resprocessing")
+        assert processing is not None
+        right = processing.find(f"{QTI}respcondition")
+        assert right is not None
+        etree.SubElement(right, f"{QTI}displayfeedback", linkrefid="correct_fb")
+        wrong = etree.SubElement(processing, f"{QTI}respcondition", {"continue": "Yes"})
+        either = etree.SubElement(etree.SubElement(wrong, f"{QTI}conditionvar"), f"{QTI}or")
+        for label in labels[:2]:
+            test = etree.SubElement(either, f"{QTI}varequal", respident="response1", case="No")
+            test.text = label
+        etree.SubElement(
+            wrong, f"{QTI}displayfeedback", feedbacktype="Solution", linkrefid="general_fb"
+        )
+        for ident, view in (("correct_fb", "All"), ("general_fb", "Candidate")):
+            block = etree.SubElement(node, f"{QTI}itemfeedback", ident=ident, view=view)
+            text = etree.SubElement(etree.SubElement(block, f"{QTI}material"), f"{QTI}mattext")
+            text.text = f"<p>{ident}</p>"
+    return etree.tostring(root)
+
+
+def test_qti_grammar_takes_feedback_and_or_conditions(bank: ItemBank) -> None:
+    """The parts of the subset the exporter does not write (Canvas reads them) are usable."""
+    xml = _with_feedback(_qti_assessment(export.to_qti_zip(bank)))
+    assert xml.count(b"<itemfeedback") == 8
+    assert assessment_errors(xml) == []
+
+
+QTI_NS = QTI[1:-1]
+FEEDBACK = (
+    f'<itemfeedback xmlns="{QTI_NS}" ident="fb"><material><mattext>x</mattext></material>'
+    "</itemfeedback>"
+)
+ITEM_1 = "/questestinterop/assessment/section/item[1][@ident='a1']"
+ITEM_3 = "/questestinterop/assessment/section/item[3][@ident='b1']"
+
+
+def _first(tag: str, n: int = 0) -> Callable[[etree._Element], etree._Element]:
+    return lambda root: list(root.iter(f"{QTI}{tag}"))[n]
+
+
+def _drop(tag: str, attribute: str, n: int = 0) -> Callable[[etree._Element], None]:
+    def drop(root: etree._Element) -> None:
+        del _first(tag, n)(root).attrib[attribute]
+
+    return drop
+
+
+def _set(tag: str, attribute: str, value: str, n: int = 0) -> Callable[[etree._Element], None]:
+    return lambda root: _first(tag, n)(root).set(attribute, value)
+
+
+def _swap_presentation_first(root: etree._Element) -> None:
+    node = _first("item", 1)(root)
+    node.insert(0, node.find(f"{QTI}presentation"))
+
+
+def _insert(tag: str, into: str, n: int = 0) -> Callable[[etree._Element], None]:
+    return lambda root: _first(into, n)(root).insert(0, etree.Element(f"{QTI}{tag}"))
+
+
+def _remove(tag: str, n: int = 0) -> Callable[[etree._Element], None]:
+    def remove(root: etree._Element) -> None:
+        node = _first(tag, n)(root)
+        node.getparent().remove(node)
+
+    return remove
+
+
+def _second_test_in_not(root: etree._Element) -> None:
+    negation = _first("not")(root)
+    negation.append(etree.fromstring(etree.tostring(negation[0])))
+
+
+def _text(tag: str, value: str, n: int = 0) -> Callable[[etree._Element], None]:
+    def text(root: etree._Element) -> None:
+        _first(tag, n)(root).text = value
+
+    return text
+
+
+def _feedback_link_to_nothing(root: etree._Element) -> None:
+    _first("item")(root).append(etree.fromstring(FEEDBACK))
+    link = etree.fromstring(f'<displayfeedback xmlns="{QTI_NS}" linkrefid="missing"/>')
+    _first("respcondition")(root).append(link)
+
+
+def _append_to_item(xml: str, n: int = 0) -> Callable[[etree._Element], None]:
+    return lambda root: _first("item", n)(root).append(etree.fromstring(xml))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragments"),
+    [
+        pytest.param(
+            _drop("item", "ident"),
+            [
+                "/questestinterop/assessment/section/item[1] (title 'a1')",
+                "Element item failed to validate attributes (its attributes: title)",
+            ],
+            id="missing-required-attribute",
+        ),
+        pytest.param(
+            _drop("varequal", "respident"),
+            [f"{ITEM_1}/resprocessing", "Element varequal failed to validate attributes"],
+            id="missing-respident",
+        ),
+        pytest.param(
+            _swap_presentation_first,
+            [
+                "/questestinterop/assessment/section/item[2][@ident='a2']/itemmetadata",
+                "Did not expect element itemmetadata there",
+            ],
+            id="wrong-child-order",
+        ),
+        pytest.param(
+            _insert("choice_label", "render_choice"),
+            [
+                f"{ITEM_1}/presentation/response_lid/render_choice/choice_label",
+                "Did not expect element choice_label there",
+            ],
+            id="unknown-element",
+        ),
+        pytest.param(
+            _set("response_lid", "rcardinality", "One"),
+            [
+                f"{ITEM_1}/presentation/response_lid",
+                "Invalid attribute rcardinality for element response_lid",
+            ],
+            id="bad-enumerated-value",
+        ),
+        pytest.param(
+            _set("decvar", "vartype", "Float"),
+            ["Invalid attribute vartype for element decvar"],
+            id="bad-vartype",
+        ),
+        pytest.param(
+            _set("setvar", "action", "Replace", n=2),
+            [
+                f"{ITEM_3}/resprocessing/respcondition/setvar",
+                "Invalid attribute action for element setvar",
+            ],
+            id="bad-setvar-action",
+        ),
+        pytest.param(
+            _remove("outcomes"),
+            [f"{ITEM_1}/resprocessing/respcondition", "Did not expect element respcondition there"],
+            id="missing-required-child",
+        ),
+        pytest.param(
+            _second_test_in_not,
+            ["/not/varequal[2]", "Did not expect element varequal there"],
+            id="two-tests-in-not",
+        ),
+        pytest.param(
+            _insert("qticomment", "item"),
+            ["Did not expect element qticomment there"],
+            id="qti-element-outside-the-subset",
+        ),
+        pytest.param(
+            _append_to_item('<displayfeedback xmlns="' + QTI_NS + '" linkrefid="fb"/>'),
+            ["Did not expect element displayfeedback there"],
+            id="feedback-outside-a-condition",
+        ),
+        pytest.param(
+            _text("varequal", "a1_Z"),
+            [f"{ITEM_1}/resprocessing", "'a1_Z' is no response_label of response 'response1'"],
+            id="key-names-no-option",
+        ),
+        pytest.param(
+            _set("varequal", "respident", "response2"),
+            ["respident 'response2' names no response of the item"],
+            id="condition-names-no-response",
+        ),
+        pytest.param(
+            _set("item", "ident", "a1", n=1),
+            ["item[2] (ident 'a1', title 'a2')", "item ident 'a1' already used at line"],
+            id="duplicate-item-ident",
+        ),
+        pytest.param(
+            _set("response_label", "ident", "a1_A", n=1),
+            ["response_label idents repeat: ['a1_A', 'a1_A', 'a1_C', 'a1_D']"],
+            id="duplicate-option-ident",
+        ),
+        pytest.param(
+            _set("setvar", "varname", "POINTS"),
+            ["sets 'POINTS', which no decvar declares"],
+            id="undeclared-variable",
+        ),
+        pytest.param(
+            _text("setvar", "150"),
+            ["150 is outside the declared range 0..100"],
+            id="score-out-of-range",
+        ),
+        pytest.param(
+            _feedback_link_to_nothing,
+            ["linkrefid 'missing' names no itemfeedback of the item"],
+            id="feedback-link-to-nothing",
+        ),
+    ],
+)
+def test_qti_check_rejects_broken_documents(
+    bank: ItemBank, mutate: Callable[[etree._Element], None], fragments: list[str]
+) -> None:
+    root = etree.fromstring(_qti_assessment(export.to_qti_zip(bank)))
+    mutate(root)
+    errors = assessment_errors(etree.tostring(root))
+    assert errors, "the broken document passed"
+    assert any(all(f in e for f in fragments) for e in errors), errors
+    assert all(re.match(r"line [1-9]\d*, /questestinterop", e) for e in errors), errors
+
+
+def test_qti_check_rejects_a_wrong_namespace(bank: ItemBank) -> None:
     xml = _qti_assessment(export.to_qti_zip(bank))
-    broken = re.sub(rb"<outcomes>.*?</outcomes>", b"", xml, count=1, flags=re.S)
-    assert any("resprocessing" in e for e in _dtd_errors(broken))
+    other = xml.replace(QTI_NS.encode(), b"http://www.imsglobal.org/xsd/imsqti_v2p1")
+    assert schema_errors(other, QTI_GRAMMAR) == [
+        f"line 2, /questestinterop: Element questestinterop has wrong namespace: expecting {QTI_NS}"
+    ]
+
+
+def _repack(data: bytes, edit: Callable[[bytes], bytes], extra: str | None = None) -> bytes:
+    """The package with its manifest edited (and perhaps one more file)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in source.namelist():
+            payload = source.read(name)
+            archive.writestr(name, edit(payload) if name == "imsmanifest.xml" else payload)
+        if extra:
+            archive.writestr(extra, b"<x/>")
+    return buffer.getvalue()
+
+
+def _sub(pattern: str, repl: str) -> Callable[[bytes], bytes]:
+    return lambda xml: re.sub(pattern.encode(), repl.encode(), xml, count=1, flags=re.S)
+
+
+@pytest.mark.parametrize(
+    ("edit", "extra", "fragments"),
+    [
+        pytest.param(
+            _sub(r' type="imsqti_xmlv1p2"', ""),
+            None,
+            ["/manifest/resources/resource", "Element resource failed to validate attributes"],
+            id="missing-resource-type",
+        ),
+        pytest.param(
+            _sub(r"(<organizations />)(\s*)(<resources>.*</resources>)", r"\3\2\1"),
+            None,
+            ["Did not expect element resources there"],
+            id="resources-before-organizations",
+        ),
+        pytest.param(
+            _sub(r"<file ", "<files "),
+            None,
+            ["Did not expect element files there"],
+            id="unknown-element",
+        ),
+        pytest.param(
+            _sub(r'identifier="(\w)', r'identifier="1\1'),
+            None,
+            ["/manifest", "Element manifest failed to validate attributes"],
+            id="identifier-not-an-xml-name",
+        ),
+        pytest.param(
+            _sub(r"(<file href=\")", r"\1missing/"),
+            None,
+            ["a file lists 'missing/", "which is not in the zip"],
+            id="file-not-in-the-zip",
+        ),
+        pytest.param(
+            lambda xml: xml,
+            "stray.xml",
+            ["'stray.xml' is in the zip but no resource lists it"],
+            id="file-not-listed",
+        ),
+        pytest.param(
+            _sub(r"(<file [^>]*/>)", r'\1<dependency identifierref="nothing"/>'),
+            None,
+            ["/manifest/resources/resource/dependency", "names no resource of the manifest"],
+            id="dependency-to-nothing",
+        ),
+        pytest.param(
+            _sub(r"imsqti_xmlv1p2", "imsqti_item_xmlv2p1"),
+            None,
+            ["no resource of type imsqti_xmlv1p2"],
+            id="no-qti-resource",
+        ),
+    ],
+)
+def test_manifest_check_rejects_broken_packages(
+    bank: ItemBank, edit: Callable[[bytes], bytes], extra: str | None, fragments: list[str]
+) -> None:
+    errors = package_errors(_repack(export.to_qti_zip(bank), edit, extra))
+    assert errors, "the broken package passed"
+    assert any(all(f in e for f in fragments) for e in errors), errors
+    assert all(e.startswith("imsmanifest.xml: ") for e in errors), errors
 
 
 @pytest.mark.parametrize("fmt", ["moodle", "qti"])
@@ -469,7 +770,7 @@ def test_a_course_with_a_vertical_tab_exports_parsable_xml(tmp_path: Path) -> No
     bank = generate.run(course, "local", Settings.from_env({"EDUTOOLS_DATA_DIR": str(tmp_path)}))
     assert bank.items
     etree.fromstring(export.render(bank, "moodle"))
-    assert _dtd_errors(_qti_assessment(export.render(bank, "qti"))) == []
+    assert package_errors(export.render(bank, "qti")) == []
 
 
 # --------------------------------------------------------------------------- GIFT through gift-pegjs
