@@ -1,8 +1,8 @@
 """Style-preference studies: instruments, style measures, style transfer, GSP, preference models.
 
 Study definitions (``load_study``), questionnaires (``score_instrument``, ``reliability``),
-style measures (``measure_styles``), LLM style transfer (``rewrite_responses``,
-``validate_transfer``), Gibbs Sampling with People (``GSPDesign``, ``InMemoryGSP``), the
+style measures (``measure_styles``), style transfer by the LLM (``rewrite_responses``) or offline
+(``rewrite_responses_local``) and its validation (``validate_transfer``), Gibbs Sampling with People (``GSPDesign``, ``InMemoryGSP``), the
 preference and moderation models (``fit_preference``, ``preferred_points``,
 ``fit_preferred_regression``, ``fit_trial_glmm``), the ML binomial GLMM ``fit_glmer`` (re-exported from
 :mod:`edutools.glmm`; matches lme4's glmer), simulators with planted effects and ``analyze_export``.
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from edutools.survey.simulate_gsp import GSPTruth, simulate_gsp
     from edutools.survey.styles import measure_styles
     from edutools.survey.transfer import llm_style_judge, rewrite_responses, style_targets
+    from edutools.survey.transfer_local import local_rewrite, rewrite_responses_local
     from edutools.survey.transfer_validation import TransferReport, validate_transfer
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "llm_style_judge",
     "load_instrument",
     "load_study",
+    "local_rewrite",
     "mcdonald_omega",
     "measure_styles",
     "pairwise_trials",
@@ -78,6 +80,7 @@ __all__ = [
     "read_export",
     "reliability",
     "rewrite_responses",
+    "rewrite_responses_local",
     "score_instrument",
     "simulate_gsp",
     "simulate_pairwise",
@@ -114,6 +117,7 @@ _HOME = {
     "llm_style_judge": "transfer",
     "load_instrument": "instruments",
     "load_study": "config",
+    "local_rewrite": "transfer_local",
     "mcdonald_omega": "instruments.scoring",
     "measure_styles": "styles",
     "pairwise_trials": "models_pairwise",
@@ -121,6 +125,7 @@ _HOME = {
     "read_export": "data",
     "reliability": "instruments.scoring",
     "rewrite_responses": "transfer",
+    "rewrite_responses_local": "transfer_local",
     "score_instrument": "instruments.scoring",
     "simulate_gsp": "simulate_gsp",
     "simulate_pairwise": "simulate",
