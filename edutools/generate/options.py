@@ -31,7 +31,7 @@ from edutools.text import STOPWORDS, words
 
 __all__ = ["OptionWriter", "Polished", "fragment_reason", "question_subject"]
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
 
 # Common verbs of explanatory answers (3rd person and base forms are both listed where the
 # base form is not also a common noun). A sentence needs one of these, a word ending in a
@@ -392,6 +392,7 @@ _OPEN_END = frozenset(
 )
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|mine|myself)\b")
 _META = re.compile(
+    r"\bthe\s+following\b|^(?:there|these|here)\s+are\s+the\b|"
     r"\b(?:mentioned|stated|described|explained|shown)\s+(?:above|below|before|earlier)\b|"
     r"\b(?:the|this|my)\s+(?:question|answer|exercise|task)\s+(?:asks|says|wants)\b",
     re.IGNORECASE,
@@ -431,6 +432,15 @@ def _damerau(a: str, b: str, limit: int = 2) -> int:
             return limit + 1
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def _foreign_share(text: str) -> float:
+    """Share of the lower-case words of 3+ letters that no English word list knows."""
+    words_ = [w for w in _WORD.findall(text) if w.islower() and len(w) >= 3]
+    if len(words_) < 4:
+        return 0.0
+    spell = _spell()
+    return sum(not spell.known([w]) for w in words_) / len(words_)
 
 
 def _deletions(word: str) -> set[str]:
@@ -623,6 +633,8 @@ class OptionWriter:
         low = word.lower()
         if len(low) < 3 or any(ch.isdigit() for ch in word) or (word.isupper() and len(word) > 1):
             return word
+        if not word.isascii():
+            return word if self.known(low) else None  # a foreign word: never "corrected"
         if self.known(low) or "'" in low or "’" in low:
             return word
         close = [
@@ -681,12 +693,15 @@ class OptionWriter:
         out = re.sub(r"[.!?;,:\s]+$", "", out)
         if out:
             out = out[0].upper() + out[1:] + "."
+        fragment = fragment_reason(out) if out else "it is empty"
+        if fragment is None and _foreign_share(out) > 0.5:
+            fragment = "most of its words are not English"
         return Polished(
             text=out,
             corrections=tuple(corrections),
             unknown=tuple(dict.fromkeys(unknown)),
             subject_restored=restored,
-            fragment=fragment_reason(out) if out else "it is empty",
+            fragment=fragment,
         )
 
     def misspelled(self, text: str) -> list[str]:

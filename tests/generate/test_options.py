@@ -54,6 +54,14 @@ def test_spelling(writer: OptionWriter, raw: str, polished: str) -> None:
     assert writer.polish(raw).text == polished
 
 
+def test_foreign_text_and_list_announcements_are_not_options(writer: OptionWriter) -> None:
+    german = writer.polish("Binäre Kodierung hat außerdem gute Auslastung der Bandbreite.")
+    assert german.fragment == "most of its words are not English"
+    assert "Binary" not in german.text  # foreign words are never "corrected"
+    assert writer.polish("There are the following service classes offered.").fragment
+    assert writer.polish("There are two phases in congestion control.").fragment is None
+
+
 def test_course_terms_and_acronyms_are_not_corrected(writer: OptionWriter) -> None:
     out = writer.polish("CSMA sends a bitstream over the shared medium")
     assert out.text == "CSMA sends a bitstream over the shared medium."
