@@ -435,8 +435,8 @@ def _damerau(a: str, b: str, limit: int = 2) -> int:
 
 
 def _foreign_share(text: str) -> float:
-    """Share of the lower-case words of 3+ letters that no English word list knows."""
-    words_ = [w for w in _WORD.findall(text) if w.islower() and len(w) >= 3]
+    """Share of the words of 3+ letters (acronyms aside) that no English word list knows."""
+    words_ = [w.lower() for w in _WORD.findall(text) if len(w) >= 3 and not w.isupper()]
     if len(words_) < 4:
         return 0.0
     spell = _spell()
@@ -694,7 +694,7 @@ class OptionWriter:
         if out:
             out = out[0].upper() + out[1:] + "."
         fragment = fragment_reason(out) if out else "it is empty"
-        if fragment is None and _foreign_share(out) > 0.5:
+        if fragment is None and _foreign_share(text) > 0.5:
             fragment = "most of its words are not English"
         return Polished(
             text=out,
