@@ -107,7 +107,9 @@ def conditional_terms(
     comp_j = np.repeat(np.arange(J), K)
     comp_k = np.concatenate([np.arange(1, k + 1) for k in K])
     start = np.concatenate([[0], np.cumsum(K)[:-1]])
-    per_group = (J + 1 + (n_u if hessian else 0)) * (R + 1) * 8 * 2
+    # 0/1 items: pair terms from first-order quantities (see _RaschPairs), no chains
+    rasch = _RaschPairs(np.exp(u[:, 1]), n_u) if hessian and int(K.max()) == 1 else None
+    per_group = (J + 1 + (n_u if hessian and rasch is None else 0)) * (R + 1) * 8 * 2
     chunk = max(1, _GROUP_CHUNK_BYTES // per_group)
     total = 0.0
     E = np.zeros((J, S))
@@ -142,6 +144,9 @@ def conditional_terms(
                 E[lv - 1, k] += float((eps[:, lv - 1, k] * m_inv[:, lv] * inner).sum())
         if H is None:
             continue
+        if rasch is not None:
+            rasch.add(f[:, J], ob, n)
+            continue
         chains = np.zeros((ob.shape[0], n_u, R + 1))
         for lv in range(J):
             coef = eps[:, lv] * m_inv[:, lv + 1, None]  # (G, categories)
@@ -163,8 +168,104 @@ def conditional_terms(
         flat = pi.transpose(1, 0, 2).reshape(n_u, -1)  # (n_u, groups × scores)
         H -= (flat * n.reshape(-1)) @ flat.T
     expected = E
-    if H is not None:
+    if rasch is not None and H is not None:
+        H += rasch.hessian()
+        H[np.arange(n_u), np.arange(n_u)] += E[comp_j, comp_k]
+    elif H is not None:
         upper = np.triu(H, 1)
         H = upper + upper.T + np.diag(np.diag(H))
         H[np.arange(n_u), np.arange(n_u)] += E[comp_j, comp_k]
     return ConditionalTerms(log_gamma_sum=total, expected=expected, hessian=H)
+
+
+class _RaschPairs:
+    """The Hessian of sum n log γ for 0/1 items from first-order quantities only.
+
+    For 0/1 items, γ^{(-j)}_r = γ_r - ε_j γ^{(-j)}_{r-1} (the difference algorithm, run
+    forward and backward, each where it does not amplify rounding; see ``_leave_out``), so
+    P(x_j = 1 | r) = ε_j γ^{(-j)}_{r-1} / γ_r costs O(J R) per group. Subtracting the
+    recursions of γ^{(-j)} and γ^{(-l)} gives the pair probabilities
+
+        P(x_j = x_l = 1 | r) = (ε_j P(x_l = 1 | r) - ε_l P(x_j = 1 | r)) / (ε_j - ε_l),
+
+    so their count-weighted sum over scores and groups is (ε_j A_jl - ε_l A_lj) / (ε_j - ε_l)
+    with A_jl = Σ_g [j answered in g] E_gl: O(J²) per group instead of O(J² R). Pairs with
+    nearly equal ε (relative gap below 1e-4) are summed directly from γ^{(-j,-l)}, one more
+    difference step. The remaining term Σ n P_j P_l is one matrix product.
+    """
+
+    def __init__(self, eps: np.ndarray, n_u: int) -> None:
+        self.eps = eps
+        J = eps.size
+        self.E = np.zeros(J)
+        self.A = np.zeros((J, J))
+        self.PP = np.zeros((J, J))
+        gap = np.abs(eps[:, None] - eps[None, :]) / np.maximum(eps[:, None], eps[None, :])
+        close = np.argwhere(np.triu(gap < 1e-4, 1))
+        self.close = [(int(j), int(k)) for j, k in close]
+        self.close_sum = np.zeros(len(self.close))
+
+    def _leave_out(self, gamma: np.ndarray, eps: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """γ^{(-j)} for each entry of eps: (groups, items, R + 1).
+
+        The forward recursion γ^{(-j)}_r = γ_r - ε γ^{(-j)}_{r-1} loses digits once item j
+        is more likely right than wrong at score r + 1, the backward one
+        γ^{(-j)}_{r-1} = (γ_r - γ^{(-j)}_r) / ε while it is less likely; P(x_j = 1 | r)
+        grows with r, so each score takes the forward value until that probability reaches
+        1/2 and the backward value from there on.
+        """
+        G, R1 = gamma.shape
+        e = eps[None, :]
+        fwd = np.zeros((G, eps.size, R1))
+        bwd = np.zeros((G, eps.size, R1))
+        fwd[:, :, 0] = gamma[:, None, 0]
+        for r in range(1, R1):
+            fwd[:, :, r] = gamma[:, None, r] - e * fwd[:, :, r - 1]
+        for r in range(R1 - 1, 0, -1):
+            bwd[:, :, r - 1] = (gamma[:, None, r] - bwd[:, :, r]) / e
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_fwd = np.where(
+                gamma[:, None, 1:] > 0, e[..., None] * fwd[:, :, :-1] / gamma[:, None, 1:], 1.0
+            )
+        keep = np.logical_and.accumulate(p_fwd < 0.5, axis=2)  # for γ^{(-j)}_0 .. _{R-1}
+        out = np.where(np.concatenate([keep, np.zeros((G, eps.size, 1), bool)], axis=2), fwd, bwd)
+        # scores above the group's highest without the item are impossible
+        out *= np.arange(R1)[None, None, :] < top[:, None, None]
+        return out
+
+    def add(self, gamma: np.ndarray, obs: np.ndarray, n: np.ndarray) -> None:
+        """Accumulate one chunk of groups: scaled γ (G, R + 1), answered items, counts."""
+        eps = self.eps
+        top = obs.sum(axis=1)
+        loo = self._leave_out(gamma, eps, top)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(gamma > 0, 1.0 / gamma, 0.0)
+        pi = np.zeros_like(loo)
+        pi[:, :, 1:] = eps[None, :, None] * loo[:, :, :-1] * ratio[:, None, 1:]
+        pi *= obs[:, :, None]
+        Eg = np.einsum("gjr,gr->gj", pi, n)
+        self.E += Eg.sum(axis=0)
+        self.A += obs.T.astype(float) @ Eg
+        flat = pi.transpose(1, 0, 2).reshape(eps.size, -1)
+        self.PP += (flat * n.reshape(-1)) @ flat.T
+        for i, (j, k) in enumerate(self.close):
+            both = obs[:, j] & obs[:, k]
+            if not both.any():
+                continue
+            # γ^{(-j,-k)} from γ^{(-j)} by one more difference step (for item k)
+            twice = self._leave_out(loo[both, j], eps[k : k + 1], top[both] - 1)[:, 0]
+            pair = np.zeros_like(twice)
+            pair[:, 2:] = eps[j] * eps[k] * twice[:, :-2] * ratio[both, 2:]
+            self.close_sum[i] += float((pair * n[both]).sum())
+
+    def hessian(self) -> np.ndarray:
+        """diag(E) is added by the caller; this returns pairs - Σ n P Pᵀ."""
+        eps = self.eps
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pairs = (eps[:, None] * self.A - eps[None, :] * self.A.T) / (
+                eps[:, None] - eps[None, :]
+            )
+        for (j, k), v in zip(self.close, self.close_sum, strict=True):
+            pairs[j, k] = pairs[k, j] = v
+        np.fill_diagonal(pairs, 0.0)
+        return pairs - self.PP

@@ -180,3 +180,37 @@ def test_cml_errors(estimator: type, frame: list, match: str) -> None:
     X = pd.DataFrame(frame, columns=[f"Q{i + 1}" for i in range(len(frame[0]))], dtype=float)
     with pytest.raises(CalibrationError, match=match):
         estimator().fit(X)
+
+
+@pytest.mark.parametrize("spread", [1.0, 2.5], ids=["moderate", "extreme"])
+def test_rasch_hessian_from_first_order_terms_equals_the_chains(spread: float) -> None:
+    """The 0/1 shortcut (difference algorithm and the pair identity) against the general
+    second-order computation, with 80 items, many answered-item groups, and two pairs of
+    items of exactly and nearly equal difficulty."""
+    import inspect
+
+    import edutools.irt._esf as esf
+
+    rng = np.random.default_rng(1)
+    J = 80
+    K = np.ones(J, dtype=int)
+    u = np.zeros((J, 2))
+    u[:, 1] = rng.normal(0, spread, J)
+    u[3, 1] = u[5, 1]
+    u[7, 1] = u[8, 1] + 1e-7
+    obs = rng.random((30, J)) < 0.9
+    n = np.zeros((30, J + 1))
+    for g in range(30):
+        n[g, : obs[g].sum() + 1] = rng.integers(0, 5, obs[g].sum() + 1)
+    fast = conditional_terms(u, K, obs, n)
+    source = inspect.getsource(esf.conditional_terms).replace(
+        "if hessian and int(K.max()) == 1 else None", "if False else None"
+    )
+    namespace: dict = {}  # type: ignore[type-arg]
+    exec(source, vars(esf), namespace)  # the same function with the shortcut switched off
+    chains = namespace["conditional_terms"](u, K, obs, n)
+    assert fast.hessian is not None
+    assert chains.hessian is not None
+    np.testing.assert_allclose(
+        fast.hessian, chains.hessian, atol=1e-9 * np.abs(chains.hessian).max()
+    )
