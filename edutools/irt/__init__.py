@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from edutools.irt._data import CalibrationWarning
 from edutools.irt._quadrature import Quadrature, normal_grid
+from edutools.irt._three_pl import ThreePL
+from edutools.irt.calibration import calibrate, lr_test
 from edutools.irt.cml import PCMCML, RSMCML, RaschCML
 from edutools.irt.compare import DEFAULT_MARGINS, bank_metadata, compare_groups, holm, item_table
 from edutools.irt.ctt import alpha, item_analysis
@@ -25,7 +27,7 @@ from edutools.irt.distractors import (
     score_choices,
     score_select_all,
 )
-from edutools.irt.estimators import OnePL, Rasch, ThreePL, TwoPL, calibrate, lr_test
+from edutools.irt.estimators import OnePL, Rasch, TwoPL
 from edutools.irt.fit import infit_outfit, item_fit, person_fit, sx2
 from edutools.irt.information import information_curve, item_information
 from edutools.irt.polytomous import GPCM, GRM, PCM, RSM

@@ -52,18 +52,21 @@ def _eps(u: np.ndarray, obs: np.ndarray) -> np.ndarray:
 
 
 def _forward(eps: np.ndarray, R: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scaled γ after each item, f (G, J + 1, R + 1), and the log scale steps (G, J + 1)."""
+    """Scaled γ after each item, f (J + 1, G, R + 1), and the log scale steps (J + 1, G).
+
+    Levels come first so that each level is one contiguous block.
+    """
     G, J, S = eps.shape
-    f = np.zeros((G, J + 1, R + 1))
-    f[:, 0, 0] = 1.0
-    logm = np.zeros((G, J + 1))
+    f = np.zeros((J + 1, G, R + 1))
+    f[0, :, 0] = 1.0
+    logm = np.zeros((J + 1, G))
     for lv in range(J):
-        new = f[:, lv] * eps[:, lv, 0, None]
+        new = f[lv] * eps[:, lv, 0, None]
         for k in range(1, S):
-            new[:, k:] += f[:, lv, : R + 1 - k] * eps[:, lv, k, None]
+            new[:, k:] += f[lv, :, : R + 1 - k] * eps[:, lv, k, None]
         m = new.max(axis=1)
-        f[:, lv + 1] = new / m[:, None]
-        logm[:, lv + 1] = np.log(m)
+        f[lv + 1] = new / m[:, None]
+        logm[lv + 1] = np.log(m)
     return f, logm
 
 
@@ -80,7 +83,7 @@ def elementary_symmetric_functions(u: np.ndarray) -> np.ndarray:
     K = np.where(np.isfinite(u), np.arange(u.shape[1]), 0).max(axis=1)
     eps = _eps(u, np.ones((1, u.shape[0]), dtype=bool))
     f, logm = _forward(eps, int(K.sum()))
-    return f[0, -1] * np.exp(logm[0].sum())
+    return f[-1, 0] * np.exp(logm[:, 0].sum())
 
 
 def conditional_terms(
@@ -118,41 +121,41 @@ def conditional_terms(
         ob, n = obs[g0 : g0 + chunk], n_gr[g0 : g0 + chunk]
         eps = _eps(u, ob)
         f, logm = _forward(eps, R)
-        fJ = f[:, J]
+        fJ = f[J]
         used = n > 0
         if np.any(used & ~(fJ > 0)):
             raise CalibrationError(
                 "the elementary symmetric functions underflow for an observed raw score; "
                 "the items' thresholds are too extreme for conditional ML (try MML)"
             )
-        S_J = logm.sum(axis=1)
+        S_J = logm.sum(axis=0)
         with np.errstate(divide="ignore"):
             total += float(
                 np.where(used, n * (np.log(np.where(used, fJ, 1.0)) + S_J[:, None]), 0).sum()
             )
         m_inv = np.exp(-logm)  # 1 / m_l per group and level
-        adj = np.zeros((ob.shape[0], J + 1, R + 1))
-        adj[:, J] = np.where(used, n / np.where(used, fJ, 1.0), 0.0)
+        adj = np.zeros((J + 1, ob.shape[0], R + 1))
+        adj[J] = np.where(used, n / np.where(used, fJ, 1.0), 0.0)
         for lv in range(J, 0, -1):
-            a_l = adj[:, lv]
+            a_l = adj[lv]
             back = a_l * eps[:, lv - 1, 0, None]
             for k in range(1, S):
                 back[:, : R + 1 - k] += a_l[:, k:] * eps[:, lv - 1, k, None]
-            adj[:, lv - 1] = back * m_inv[:, lv, None]
+            adj[lv - 1] = back * m_inv[lv, :, None]
             for k in range(1, int(K[lv - 1]) + 1):
-                inner = np.einsum("gr,gr->g", a_l[:, k:], f[:, lv - 1, : R + 1 - k])
-                E[lv - 1, k] += float((eps[:, lv - 1, k] * m_inv[:, lv] * inner).sum())
+                inner = np.einsum("gr,gr->g", a_l[:, k:], f[lv - 1, :, : R + 1 - k])
+                E[lv - 1, k] += float((eps[:, lv - 1, k] * m_inv[lv] * inner).sum())
         if H is None:
             continue
         if rasch is not None:
-            rasch.add(f[:, J], ob, n)
+            rasch.add(f[J], ob, n)
             continue
         chains = np.zeros((ob.shape[0], n_u, R + 1))
         for lv in range(J):
-            coef = eps[:, lv] * m_inv[:, lv + 1, None]  # (G, categories)
+            coef = eps[:, lv] * m_inv[lv + 1, :, None]  # (G, categories)
             active = slice(0, start[lv])
             if start[lv]:
-                a_next = adj[:, lv + 1]
+                a_next = adj[lv + 1]
                 for m in range(1, int(K[lv]) + 1):
                     inner = np.matmul(chains[:, active, : R + 1 - m], a_next[:, m:, None])[:, :, 0]
                     col = start[lv] + m - 1
@@ -162,7 +165,7 @@ def conditional_terms(
                     new[:, :, m:] += chains[:, active, : R + 1 - m] * coef[:, None, m, None]
                 chains[:, active] = new
             for m in range(1, int(K[lv]) + 1):
-                chains[:, start[lv] + m - 1, m:] = f[:, lv, : R + 1 - m] * coef[:, m, None]
+                chains[:, start[lv] + m - 1, m:] = f[lv, :, : R + 1 - m] * coef[:, m, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             pi = np.where(fJ[:, None, :] > 0, chains / fJ[:, None, :], 0.0)
         flat = pi.transpose(1, 0, 2).reshape(n_u, -1)  # (n_u, groups × scores)
@@ -240,14 +243,17 @@ class _RaschPairs:
         loo = self._leave_out(gamma, eps, top)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(gamma > 0, 1.0 / gamma, 0.0)
-        pi = np.zeros_like(loo)
-        pi[:, :, 1:] = eps[None, :, None] * loo[:, :, :-1] * ratio[:, None, 1:]
-        pi *= obs[:, :, None]
-        Eg = np.einsum("gjr,gr->gj", pi, n)
+        # only the (group, score) cells that hold persons enter; with many groups (missing
+        # responses) most groups hold one or two scores
+        gi, ri = np.nonzero(n[:, 1:])
+        ri = ri + 1
+        w = n[gi, ri]
+        pi = eps[None, :] * loo[gi, :, ri - 1] * ratio[gi, ri][:, None] * obs[gi]
+        Eg = np.zeros(obs.shape)
+        np.add.at(Eg, gi, pi * w[:, None])
         self.E += Eg.sum(axis=0)
         self.A += obs.T.astype(float) @ Eg
-        flat = pi.transpose(1, 0, 2).reshape(eps.size, -1)
-        self.PP += (flat * n.reshape(-1)) @ flat.T
+        self.PP += (pi * w[:, None]).T @ pi
         for i, (j, k) in enumerate(self.close):
             both = obs[:, j] & obs[:, k]
             if not both.any():

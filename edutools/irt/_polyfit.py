@@ -26,7 +26,8 @@ from edutools.irt._em import squarem
 from edutools.irt._estep import posterior_chunks
 from edutools.irt._louis import Derivatives
 from edutools.irt._polydata import PolyData
-from edutools.irt._polymodels import PolySpec, complete_derivatives, item_terms, mstep
+from edutools.irt._polymodels import PolySpec, item_terms
+from edutools.irt._polymstep import complete_derivatives, mstep
 from edutools.irt._quadrature import Quadrature
 
 __all__ = ["PolyFit", "estep", "fit_polytomous", "marginal_derivatives", "weights"]

@@ -46,6 +46,10 @@ from edutools.irt.result_poly import PolyCalibration, ScoreMethod
 
 __all__ = ["PCMCML", "RSMCML", "RaschCML", "sufficient_statistics"]
 
+# Above this many groups of persons with the same answered items, the start Hessian of the
+# quasi-Newton iterations comes from this many of them.
+_START_GROUPS = 500
+
 
 def sufficient_statistics(
     data: PolyData,
@@ -121,10 +125,17 @@ class _CML(EstimatorMixin):
         comp_k = np.concatenate([np.arange(1, k + 1) for k in K])
         counts = n_jk[comp_j, comp_k]
 
-        def evaluate(psi: np.ndarray, hess: bool) -> tuple[float, np.ndarray, np.ndarray | None]:
+        def evaluate(
+            psi: np.ndarray, hess: bool, sample: np.ndarray | None = None
+        ) -> tuple[float, np.ndarray, np.ndarray | None]:
             u = np.full(n_jk.shape, -np.inf)
             u[:, 0] = 0.0
             u[comp_j, comp_k] = -(L @ psi)
+            if sample is not None:  # a Hessian from some groups, scaled to all persons
+                sub = n_gr[sample]
+                t = conditional_terms(u, K, groups[sample], sub, hessian=True)
+                assert t.hessian is not None
+                return 0.0, psi, L.T @ (-t.hessian * (n_gr.sum() / sub.sum())) @ L
             t = conditional_terms(u, K, groups, n_gr, hessian=hess)
             ll = float(counts @ u[comp_j, comp_k]) - t.log_gamma_sum
             g_tau = t.expected[comp_j, comp_k] - counts
@@ -138,7 +149,14 @@ class _CML(EstimatorMixin):
         # Quasi-Newton: the exact Hessian at the start, BFGS updates from the gradients, and
         # the exact Hessian again at the optimum for the standard errors. The Hessian is the
         # costly part when many groups of persons answered different items.
-        ll, g, H = evaluate(psi, True)
+        # with many groups (missing responses) the start Hessian comes from a sample of them:
+        # BFGS corrects it, and the Hessian at the optimum is exact
+        if groups.shape[0] > _START_GROUPS:
+            sample = np.random.default_rng(0).choice(groups.shape[0], _START_GROUPS, replace=False)
+            _, _, H = evaluate(psi, True, np.sort(sample))
+            ll, g, _ = evaluate(psi, False)
+        else:
+            ll, g, H = evaluate(psi, True)
         assert H is not None
         B = -H
         converged = False

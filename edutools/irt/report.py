@@ -20,10 +20,10 @@ import pandas as pd
 
 from edutools.errors import DataError
 from edutools.irt._data import CalibrationWarning
+from edutools.irt.calibration import calibrate
 from edutools.irt.compare import compare_groups, item_table
 from edutools.irt.ctt import item_analysis
 from edutools.irt.distractors import distractor_analysis
-from edutools.irt.estimators import calibrate
 from edutools.irt.fit import infit_outfit, item_fit, person_fit
 from edutools.irt.result import Calibration
 from edutools.irt.result_poly import PolyCalibration
