@@ -1,10 +1,11 @@
 """Classical item analysis: difficulty, discrimination and reliability.
 
-- p: proportion correct among persons who answered the item.
+- p: proportion correct among persons who answered the item (for an item scored 0..K: the
+  mean score over K, the proportion of the maximum).
 - r_drop: corrected item-total (point-biserial) correlation, the item against the sum of
   the other items, from the covariance matrix as psych::alpha computes it (``r.drop``).
 - D: upper-lower discrimination index, p in the top 27 % minus p in the bottom 27 % of
-  total scores (Kelley, 1939).
+  total scores (Kelley, 1939); on the same 0..1 scale for items scored 0..K.
 - alpha (KR-20 for 0/1 items): k / (k - 1) · (1 - Σ var_j / var_total), and alpha with each
   item deleted (psych's ``raw_alpha`` in ``alpha.drop``).
 
@@ -69,7 +70,7 @@ def item_analysis(data: Any, *, group_share: float = 0.27) -> pd.DataFrame:
     Parameters
     ----------
     data : DataFrame or array
-        Persons × items, 0/1, NaN = missing.
+        Persons × items, 0/1 (or 0..K), NaN = missing.
     group_share : float
         Share of persons in each of the upper and lower groups for D (default 27 %).
 
@@ -92,7 +93,8 @@ def item_analysis(data: Any, *, group_share: float = 0.27) -> pd.DataFrame:
     k = len(items)
     obs = ~np.isnan(X)
     n = obs.sum(axis=0)
-    p = np.nansum(X, axis=0) / n
+    top = np.maximum(np.nanmax(np.where(obs, X, 0.0), axis=0), 1.0)  # K of items scored 0..K
+    p = np.nansum(X, axis=0) / n / top
     total_var = C.sum()
     r_drop = np.empty(k)
     a_drop = np.empty(k)
@@ -109,7 +111,7 @@ def item_analysis(data: Any, *, group_share: float = 0.27) -> pd.DataFrame:
     order = valid[np.argsort(score[valid], kind="stable")]
     g = max(1, round(group_share * order.size))
     lower, upper = order[:g], order[-g:]
-    D = _share_correct(X[upper]) - _share_correct(X[lower])
+    D = (_share_correct(X[upper]) - _share_correct(X[lower])) / top
     out = pd.DataFrame(
         {"item": items, "n": n, "p": p, "r_drop": r_drop, "D": D, "alpha_if_deleted": a_drop}
     )

@@ -299,3 +299,14 @@ def test_select_all_items_score_as_partial_credit_or_per_option() -> None:
         score_select_all(pd.DataFrame({"S1": ["E"]}), key)
     with pytest.raises(DataError, match="no select-all key"):
         score_select_all(pd.DataFrame({"S9": ["A"]}), key)
+
+
+def test_classical_difficulty_of_partial_credit_items_is_the_share_of_the_maximum() -> None:
+    from edutools.irt import item_analysis
+
+    X = _data("gpcm", n=300, missing=0.1)
+    table = item_analysis(X)
+    top = X.max()
+    np.testing.assert_allclose(table["p"], (X.mean() / top).to_numpy())
+    assert table["p"].between(0, 1).all()
+    assert table["D"].between(-1, 1).all()
