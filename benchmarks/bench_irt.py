@@ -1,4 +1,9 @@
-"""2PL calibration speed and accuracy: edutools against girth, the PyPI package mirt and py-irt.
+"""IRT calibration speed and accuracy: edutools against girth, the PyPI mirt, py-irt, psychotools and eRm.
+
+Two suites. ``--suite 2pl`` (the default, described first) fits the 2PL. ``--suite
+polytomous`` times the 3PL at 20000 × 50, the GPCM at 20000 × 50 with 4 categories, and
+the Rasch model by conditional ML at 5000 × 80, next to R's psychotools and eRm in the same
+run (see "Polytomous suite" below).
 
 Every library fits the same seeded matrices (a ~ LogNormal(0, 0.25), b ~ N(0, 1),
 θ ~ N(0, 1)) in its own subprocess, so that the peak memory (the child's ru_maxrss, which
@@ -25,6 +30,23 @@ Peers (needs ``pip install -e '.[bench,bayes]'``):
 machine multithreaded BLAS can stall behind other processes, and the cap keeps the
 comparison fair. A peer that fails is reported with its error and the run goes on. 1,000,000 × 200 with
 30 % missing runs edutools alone unless ``--large-peers`` is given.
+
+Polytomous suite (``--suite polytomous [--cases ...]``), each fit in its own subprocess,
+timed around the fit call only (R: ``proc.time()`` around the fitting function, after the
+data are read):
+
+- ``3pl-20000x50``: edutools ``ThreePL()`` (a ~ LogNormal(0.2, 0.2), c ~ U(0.1, 0.3));
+  no peer here fits it (girth's 3PL crashes under NumPy 2; R's mirt is not in Debian).
+- ``gpcm-20000x50x4``: edutools ``GPCM()`` by MML. psychotools' ``gpcmodel`` needs R's
+  mirt, which Debian lacks, so the peers are the conditional-ML partial credit fits of the
+  same data: edutools ``PCMCML()``, psychotools ``pcmodel`` and eRm ``PCM`` (their
+  log-likelihoods must agree with each other; the PCM is not the generating model).
+- ``rasch-cml-5000x80``: the Rasch model by CML: edutools ``RaschCML()``, psychotools
+  ``raschmodel`` and eRm ``RM``; ``-10%missing`` deletes 10 % of the responses at random,
+  as real tests have gaps, so that nearly every person answered a different set of items.
+
+R peers need ``Rscript`` with psychotools, eRm and jsonlite (Debian packages). ``--peers``
+names a subset (e.g. ``--peers edutools-rasch-cml``); by default every peer of a case runs.
 """
 
 from __future__ import annotations
@@ -192,6 +214,206 @@ def _rmse(est: list[float], true: np.ndarray) -> float:
     return float(np.sqrt(np.mean((e - true) ** 2)))
 
 
+# --------------------------------------------------------------------------- polytomous suite
+
+POLY_CASES = {
+    "3pl-20000x50": ("3pl", 20_000, 50),
+    "gpcm-20000x50x4": ("gpcm", 20_000, 50),
+    "rasch-cml-5000x80": ("rasch", 5_000, 80),
+    "rasch-cml-5000x80-10%missing": ("rasch-mcar", 5_000, 80),
+}
+POLY_PEERS = {
+    "3pl-20000x50": ("edutools-3pl",),
+    "gpcm-20000x50x4": ("edutools-gpcm", "edutools-pcm-cml", "psychotools-pcmodel", "erm-pcm"),
+    "rasch-cml-5000x80": ("edutools-rasch-cml", "psychotools-raschmodel", "erm-rm"),
+    "rasch-cml-5000x80-10%missing": (
+        "edutools-rasch-cml",
+        "psychotools-raschmodel",
+        "erm-rm",
+    ),
+}
+R_FITS = {
+    "psychotools-pcmodel": (
+        "psychotools",
+        "m <- pcmodel(X)",
+        "list(loglik = as.numeric(logLik(m)), b = as.numeric(unlist(threshpar(m))))",
+    ),
+    "erm-pcm": (
+        "eRm",
+        "m <- PCM(X, se = TRUE)",
+        "list(loglik = m$loglik, b = {t <- thresholds(m)$threshpar; as.numeric(t - mean(t))})",
+    ),
+    "psychotools-raschmodel": (
+        "psychotools",
+        "m <- raschmodel(X)",
+        "list(loglik = as.numeric(logLik(m)), b = as.numeric(itempar(m)))",
+    ),
+    "erm-rm": (
+        "eRm",
+        "m <- RM(X, se = TRUE)",
+        "list(loglik = m$loglik, b = -as.numeric(m$betapar))",
+    ),
+}
+
+
+def _poly_simulate(case: str, folder: Path) -> tuple[Path, dict]:  # type: ignore[type-arg]
+    """The seeded data of a case as .npy and .csv, and the true parameters."""
+    from edutools.irt import (
+        simulate_items,
+        simulate_poly_items,
+        simulate_polytomous,
+        simulate_responses,
+    )
+
+    kind, n, J = POLY_CASES[case]
+    if kind == "gpcm":
+        items = simulate_poly_items(J, "gpcm", n_categories=4, seed=SEED)
+        X, _ = simulate_polytomous(items, n, "gpcm", seed=SEED + 1)
+        truth = {"a": items["a"].to_numpy(), "b": np.concatenate(items["thresholds"].to_numpy())}
+    else:
+        model = "rasch" if kind == "rasch-mcar" else kind
+        items = simulate_items(J, model, seed=SEED, a_mean=0.2, a_sd=0.2, c_range=(0.1, 0.3))
+        missing = "mcar" if kind == "rasch-mcar" else "none"
+        X = simulate_responses(items, n, seed=SEED + 1, missing=missing, missing_rate=0.1).responses
+        truth = {"a": items["a"].to_numpy(), "b": items["b"].to_numpy(), "c": items["c"].to_numpy()}
+    path = folder / f"{case.replace('%', 'pct')}.npy"
+    np.save(path, X.to_numpy())
+    X.to_csv(path.with_suffix(".csv"), index=False, na_rep="NA")
+    return path, truth
+
+
+def poly_worker(args: argparse.Namespace) -> None:
+    """Fit one edutools estimator of the polytomous suite; print a JSON line."""
+    from edutools.irt import GPCM, PCMCML, RaschCML, ThreePL
+
+    X = np.load(args.data)
+    make = {
+        "edutools-3pl": ThreePL,
+        "edutools-gpcm": GPCM,
+        "edutools-pcm-cml": PCMCML,
+        "edutools-rasch-cml": RaschCML,
+    }[args.worker]
+    with contextlib.suppress(Exception):  # warm-up: imports, thread pools
+        make().fit(X[:300, :6])
+    start = time.perf_counter()
+    m = make().fit(X)
+    seconds = time.perf_counter() - start
+    out = {"seconds": seconds, "loglik": float(m.loglik_), "method": m.notes_[-1]}
+    if args.worker == "edutools-3pl":
+        out |= {"a": m.a_.tolist(), "b": m.b_.tolist(), "c": m.c_.tolist()}
+    elif args.worker == "edutools-gpcm":
+        out |= {"a": m.a_.tolist(), "b": np.concatenate(m.thresholds_).tolist()}
+    else:
+        out["b"] = np.concatenate(m.thresholds_).tolist()
+    print(json.dumps(out))
+
+
+def _poly_run_r(peer: str, csv: Path, timeout: float) -> dict:  # type: ignore[type-arg]
+    package, fit, result = R_FITS[peer]
+    code = (
+        f"suppressPackageStartupMessages({{library({package}); library(jsonlite)}}); "
+        f"X <- as.matrix(read.csv('{csv}')); t0 <- proc.time()[['elapsed']]; {fit}; "
+        "el <- proc.time()[['elapsed']] - t0; "
+        f"cat(toJSON(c(list(seconds = el), {result}), digits = NA, auto_unbox = TRUE))"
+    )
+    try:
+        done = subprocess.run(
+            ["Rscript", "-e", code], capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {timeout:.0f} s"}
+    except FileNotFoundError:
+        return {"error": "Rscript not found"}
+    line = next((x for x in done.stdout.splitlines() if x.startswith("{")), None)
+    if line is None:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": tail[:200]}
+    return json.loads(line)
+
+
+def _poly_run_python(peer: str, data: Path, args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
+    cmd = [sys.executable, __file__, "--suite", "polytomous", "--worker", peer, "--data", str(data)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {args.timeout:.0f} s"}
+    line = next((x for x in done.stdout.splitlines() if x.startswith("{")), None)
+    if line is None:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": tail[:200]}
+    return json.loads(line)
+
+
+def poly_main(args: argparse.Namespace) -> None:
+    cases = [c for c in args.cases.split(",") if c]
+    for c in cases:
+        if c not in POLY_CASES:
+            raise SystemExit(f"unknown case {c!r}; choose from {', '.join(POLY_CASES)}")
+    print(
+        f"# edutools polytomous/CML benchmark, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.2f} at start"
+    )
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in cases:
+            data, truth = _poly_simulate(case, Path(tmp))
+            results: dict[str, dict] = {}  # type: ignore[type-arg]
+            wanted = [p for p in POLY_PEERS[case] if p in args.peers.split(",")]
+            for peer in wanted or POLY_PEERS[case]:
+                if peer.startswith("edutools"):
+                    r = _poly_run_python(peer, data, args)
+                else:
+                    r = _poly_run_r(peer, data.with_suffix(".csv"), args.timeout)
+                results[peer] = r
+                status = r.get("error") or f"{r['seconds']:.3f} s"
+                print(f"  {case:20s} {peer:24s} {status}", flush=True)
+            ref = results[POLY_PEERS[case][-1 if case == "3pl-20000x50" else 0]]
+            cml_ref = next((v for k, v in results.items() if k.endswith("cml")), None)
+            for peer, r in results.items():
+                row = {"case": case, "library": peer, **r}
+                if "error" not in r:
+                    if peer in ("edutools-3pl", "edutools-gpcm"):
+                        row["rmse_a"] = float(
+                            np.sqrt(np.mean((np.asarray(r["a"]) - truth["a"]) ** 2))
+                        )
+                        row["rmse_b"] = float(
+                            np.sqrt(np.mean((np.asarray(r["b"]) - truth["b"]) ** 2))
+                        )
+                    elif cml_ref is not None and "error" not in cml_ref:
+                        b, b0 = np.asarray(r["b"]), np.asarray(cml_ref["b"])
+                        if b.shape == b0.shape:
+                            row["max_b_diff"] = float(
+                                np.abs((b - b.mean()) - (b0 - b0.mean())).max()
+                            )
+                            row["loglik_diff"] = float(r["loglik"] - cml_ref["loglik"])
+                    if cml_ref is not None and "error" not in cml_ref and peer != "edutools-gpcm":
+                        row["ratio"] = r["seconds"] / cml_ref["seconds"]
+                    elif ref is r:
+                        row["ratio"] = 1.0
+                rows.append(row)
+    print(
+        f"\nload average {os.getloadavg()[0]:.2f} at the end (a shared machine: compare ratios)\n"
+    )
+    print(
+        "| case | library | wall s | loglik | RMSE(a) | RMSE(b) | max abs b diff vs edutools CML | time / edutools CML |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        if r.get("error"):
+            print(f"| {r['case']} | {r['library']} | {r['error']} | | | | | |")
+            continue
+
+        def f(key: str, fmt: str = ".4f", r: dict = r) -> str:  # type: ignore[type-arg]
+            return "" if r.get(key) is None else format(r[key], fmt)
+
+        print(
+            f"| {r['case']} | {r['library']} | {r['seconds']:.3f} | {r['loglik']:.3f} | "
+            f"{f('rmse_a')} | {f('rmse_b')} | {f('max_b_diff', '.2e')} | {f('ratio', '.1f')} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -214,9 +436,23 @@ def main() -> None:
         help="thread cap for every library (BLAS, OpenMP, rayon); 0 = their defaults",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--suite", choices=("2pl", "polytomous"), default="2pl", help="which benchmark"
+    )
+    parser.add_argument(
+        "--cases",
+        default=",".join(POLY_CASES),
+        help="polytomous suite, comma-separated: " + ", ".join(POLY_CASES).replace("%", "%%"),
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.suite == "polytomous":
+        if args.worker:
+            poly_worker(args)
+        else:
+            poly_main(args)
+        return
     if args.worker:
         worker(args)
         return
