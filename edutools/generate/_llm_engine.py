@@ -11,7 +11,6 @@ from __future__ import annotations
 import abc
 import asyncio
 import dataclasses
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -22,7 +21,7 @@ from edutools.errors import ConfigError
 from edutools.generate._fingerprint import code_hash
 from edutools.generate.assemble import FormMix, QuestionResult
 from edutools.generate.finish import finish_question
-from edutools.generate.options import OptionWriter
+from edutools.generate.options import OptionWriter, WriterCache
 from edutools.generate.stages import SelfCheckOutput, check_self_check
 from edutools.llm import (
     LLMClient,
@@ -98,6 +97,7 @@ class LLMEngine(abc.ABC):
         self.token_budget = token_budget
         self.min_words = min_words
         self.max_words = max_words
+        self._writers = WriterCache()
         names = (*self.stage_prompts, *(("self_check",) if self_check else ()), "reask")
         self.prompts: dict[str, Prompt] = {n: load_prompt(n) for n in names}
         self._provenance: tuple[Course, Provenance] | None = None
@@ -164,22 +164,21 @@ class LLMEngine(abc.ABC):
         """
         meter = self.client.meter.child()
         assertions, notes = await self.assertions_for(course, question, meter)
-        # polishing, assembly and the checks are CPU work: in a thread, so the event loop
-        # keeps reading other questions' replies meanwhile
-        finished = await asyncio.to_thread(
-            functools.partial(
-                finish_question,
-                course,
-                question,
-                assertions,
-                k=self.k,
-                mix=self.mix,
-                source=self.name,
-                provenance=self.provenance(course),
-                seed=self.seed,
-                max_items=self.max_items,
-                writer=self._option_writer(course),
-            )
+        # polishing, assembly and the checks are CPU work (about 20 ms for a question) done
+        # right here on the event loop: in a worker thread they would hold the GIL in 5 ms
+        # turns against the loop, and every reply in flight would wait for several turns
+        # (measured: 37 ms added to each 0.5 s call at 16 in flight, against 18 ms inline)
+        finished = finish_question(
+            course,
+            question,
+            assertions,
+            k=self.k,
+            mix=self.mix,
+            source=self.name,
+            provenance=self.provenance(course),
+            seed=self.seed,
+            max_items=self.max_items,
+            writer=self._option_writer(course),
         )
         items = list(finished.items)
         if self.self_check and items:
@@ -202,12 +201,7 @@ class LLMEngine(abc.ABC):
 
     def _option_writer(self, course: Course) -> OptionWriter:
         """The course's option writer (built once per course; shared by its questions)."""
-        key = course.content_hash()
-        cached = getattr(self, "_writer", None)
-        if cached is None or cached[0] != key:
-            cached = (key, OptionWriter(course))
-            self._writer = cached
-        return cached[1]
+        return self._writers(course)
 
     def concept_name(self, course: Course, question: Question) -> str:
         """The name of the question's concept."""

@@ -35,7 +35,7 @@ from edutools.schema import (
     Usage,
     normalize_text,
 )
-from edutools.text import TfidfVectors
+from edutools.text import self_similarity
 
 __all__ = [
     "Assembly",
@@ -154,9 +154,7 @@ class _Builder:
         self.sets: set[frozenset[str]] = set()
         everything = [*correct, *foils]
         texts = [a.text for a in everything]
-        vec = TfidfVectors().fit(texts) if texts else None
-        X = vec.transform(texts) if vec is not None else None
-        sim = vec.similarity(X, X) if vec is not None and X is not None else np.zeros((0, 0))
+        sim = self_similarity(texts)
         self.at = {a.id: i for i, a in enumerate(everything)}
         self.sim = sim
         self.length = {a.id: len(a.text) for a in everything}

@@ -32,7 +32,7 @@ from edutools.generate._fingerprint import code_hash
 from edutools.generate.assemble import DEFAULT_MIX, FormMix, QuestionResult, rank_by_support
 from edutools.generate.claims import Claim, ClaimReview, mine_claims
 from edutools.generate.finish import finish_question
-from edutools.generate.options import OptionWriter
+from edutools.generate.options import OptionWriter, WriterCache
 from edutools.schema import Assertion, Course, Item, ItemBank, Provenance, Question, Usage
 from edutools.text import TfidfVectors
 
@@ -216,7 +216,7 @@ class LocalEngine:
         self.confirmed_only = confirmed_only
         self.use_reference = use_reference
         self.similarity = similarity
-        self._writer: tuple[str, OptionWriter] | None = None
+        self._writer = WriterCache()
 
     def parameters(self) -> dict[str, object]:
         """The settings that shape the output, for provenance."""
@@ -245,10 +245,7 @@ class LocalEngine:
 
     def writer(self, course: Course) -> OptionWriter:
         """The course's option writer (built once per course)."""
-        key = course.content_hash()
-        if self._writer is None or self._writer[0] != key:
-            self._writer = (key, OptionWriter(course))
-        return self._writer[1]
+        return self._writer(course)
 
     def claims(self, course: Course, question: Question) -> list[Claim]:
         """The question's claims in labelling order, with the instructor's review applied."""

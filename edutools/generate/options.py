@@ -29,7 +29,7 @@ from spellchecker import SpellChecker
 from edutools.schema import Course, Question
 from edutools.text import STOPWORDS, words
 
-__all__ = ["OptionWriter", "Polished", "fragment_reason", "question_subject"]
+__all__ = ["OptionWriter", "Polished", "WriterCache", "fragment_reason", "question_subject"]
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
 
@@ -439,8 +439,7 @@ def _foreign_share(text: str) -> float:
     words_ = [w.lower() for w in _WORD.findall(text) if len(w) >= 3 and not w.isupper()]
     if len(words_) < 4:
         return 0.0
-    spell = _spell()
-    return sum(not spell.known([w]) for w in words_) / len(words_)
+    return sum(not _english(w) for w in words_) / len(words_)
 
 
 def _deletions(word: str) -> set[str]:
@@ -450,6 +449,13 @@ def _deletions(word: str) -> set[str]:
     return {word} | one | two
 
 
+@functools.lru_cache(maxsize=65536)
+def _english(word: str) -> bool:
+    """True when the offline word list knows the lower-case ``word`` (cached: every option's
+    words are looked up, and the word list's own lookup normalises the word each time)."""
+    return bool(_spell().known([word]))
+
+
 @functools.cache
 def _spell() -> SpellChecker:
     # the word list loads on first use (0.3 s); the module is imported at import time, so
@@ -457,8 +463,9 @@ def _spell() -> SpellChecker:
     return SpellChecker(distance=1)
 
 
+@functools.lru_cache(maxsize=4096)
 def question_subject(question_text: str) -> str | None:
-    """The one clear subject of a question, or None.
+    """The one clear subject of a question, or None (cached: asked for every option).
 
     Recognises "What does/is X ...", "Why does/is X ...", "How does X ...", "Explain why X
     is/was ..." and "What happens to X ..." with X a short noun phrase.
@@ -616,10 +623,7 @@ class OptionWriter:
     def known(self, word: str) -> bool:
         """True when ``word`` is a course term or an English word."""
         low = word.lower().strip("'’")
-        if low in self.vocabulary:
-            return True
-        spell = _spell()
-        return bool(spell.known([low]))
+        return low in self.vocabulary or _english(low)
 
     def correct(self, word: str) -> str | None:
         """The correction of a misspelled ``word``, ``word`` itself if fine, None if unsure."""
@@ -729,3 +733,27 @@ def _restore_subject(text: str, subject: str) -> tuple[str, bool]:
         if verb_plural == plural:
             return " ".join([subject, first, *tokens[1:]]), True
     return text, False
+
+
+class WriterCache:
+    """One :class:`OptionWriter` per course, built again only when the course changes.
+
+    An engine asks for the writer once per question; the same course object is recognised
+    at once, and another object is compared by content hash (hashing a large course takes
+    milliseconds, which the throughput of LLM generation cannot spare per question).
+    """
+
+    def __init__(self) -> None:
+        self._course: Course | None = None
+        self._key: str | None = None
+        self._writer: OptionWriter | None = None
+
+    def __call__(self, course: Course) -> OptionWriter:
+        if course is self._course and self._writer is not None:
+            return self._writer
+        key = course.content_hash()
+        if self._writer is None or key != self._key:
+            self._writer = OptionWriter(course)
+            self._key = key
+        self._course = course
+        return self._writer

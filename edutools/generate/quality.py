@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from edutools.generate.options import OptionWriter, fragment_reason
 from edutools.schema import Assertion, Course, Flag, Item, ItemBank, Question
-from edutools.text import TfidfVectors, content_stems, is_negated, words, wordset
+from edutools.text import content_stems, is_negated, self_similarity, words, wordset
 
 __all__ = ["CHECKS", "CheckContext", "check_bank", "check_item"]
 
@@ -111,9 +111,7 @@ def key_longest(
 def near_duplicate_options(item: Item, ctx: CheckContext, *, threshold: float = 0.8) -> Flag | None:
     """Two options that say nearly the same, or the same with one negated (an opposite pair)."""
     texts = [o.text for o in item.options]
-    vec = TfidfVectors().fit(texts)
-    X = vec.transform(texts)
-    S = vec.similarity(X, X)
+    S = self_similarity(texts)
     for i in range(item.k):
         for j in range(i + 1, item.k):
             if S[i, j] < threshold:

@@ -25,7 +25,7 @@ from edutools.generate.baseline import BaselineEngine
 from edutools.generate.claims import ClaimReview
 from edutools.generate.local import LocalEngine
 from edutools.llm import LLMClient, RetryPolicy, run_async
-from edutools.llm.client import CALL_PRIORITY
+from edutools.llm.client import CALL_PRIORITY, ChainPriority
 from edutools.schema import Course, ItemBank, Question, Usage
 from edutools.settings import Settings
 from edutools.store import Store
@@ -264,9 +264,10 @@ class _Run:
                     self._report(q, "resumed")
             pending = [q for q in self.targets if q.id not in saved]
             # LLM engines keep three times as many questions going as there are call slots,
-            # and the client hands free slots to the earliest question first: questions
-            # finish (and are saved) in order, and the later ones' calls fill the slots an
-            # earlier question's chain leaves idle while it waits for its next stage
+            # and the client hands a free slot to the question with the most calls still to
+            # make (see ChainPriority): the later questions' calls fill the slots an earlier
+            # question's chain leaves idle while it waits for its next stage, and no question
+            # is left to run its chain alone at the end
             width = 1 if isinstance(eng, LocalEngine) else 3 * settings.max_concurrency
             if client_options["batch"]:
                 width = max(1, len(pending))  # every question's stage in one batch
@@ -308,7 +309,7 @@ class _Run:
         failures: dict[str, str] = {}
 
         async def one(q: Question, priority: int) -> None:
-            CALL_PRIORITY.set(priority)  # this task's context: its calls only
+            CALL_PRIORITY.set(ChainPriority(priority))  # this question's calls only
             async with slots:
                 if self.cancel is not None and self.cancel.is_set():
                     raise asyncio.CancelledError
@@ -323,9 +324,7 @@ class _Run:
                     raise  # this question only; the others go on
                 except Exception:
                     # a bad key, model or setting fails every question alike: stop them all
-                    for t in tasks:
-                        if t is not asyncio.current_task():
-                            t.cancel()
+                    stop_all()
                     raise
                 save = asyncio.ensure_future(
                     asyncio.to_thread(
@@ -355,20 +354,36 @@ class _Run:
                 if self.cancel is not None and self.cancel.is_set():
                     # set by the progress callback, or meanwhile: stop the others now, not
                     # at the watcher's next look (other questions may finish in between)
-                    for t in tasks:
-                        if t is not asyncio.current_task():
-                            t.cancel()
+                    stop_all()
+
+        def stop_all() -> None:
+            halted.append(True)
+            for t in tasks:
+                if t is not asyncio.current_task():
+                    t.cancel()
 
         if not pending:
             return failures
-        tasks = {asyncio.create_task(one(q, i)): q for i, q in enumerate(pending)}
-        watcher = asyncio.create_task(self._watch(list(tasks)))
+        tasks: dict[asyncio.Task[None], Question] = {}
+        halted: list[bool] = []
+        watcher = asyncio.create_task(self._watch(tasks, stop_all))
         try:
-            await asyncio.wait(tasks)
+            for i, q in enumerate(pending):
+                if halted:
+                    break
+                tasks[asyncio.create_task(one(q, i))] = q
+                # let each question get going before the next one starts: its CPU work before
+                # its first call (masking, rendering) then runs while earlier calls are in
+                # flight, instead of all questions' at once delaying the first call
+                await asyncio.sleep(0)
+            if tasks:
+                await asyncio.wait(tasks)
         finally:
             watcher.cancel()
             for t in tasks:
                 t.cancel()
+        for q in pending[len(tasks) :]:
+            self._report(q, "cancelled")  # never started: the run was stopped first
         fatal: BaseException | None = None
         for task, q in tasks.items():
             if task.cancelled():
@@ -384,11 +399,12 @@ class _Run:
             raise fatal
         return failures
 
-    async def _watch(self, tasks: list[asyncio.Task[None]]) -> None:
-        """Cancel the in-flight questions once the cancel event is set."""
+    async def _watch(
+        self, tasks: Mapping[asyncio.Task[None], Question], stop_all: Callable[[], None]
+    ) -> None:
+        """Stop the questions in flight (and those not yet started) once the cancel event is set."""
         if self.cancel is None:
             return
         while not self.cancel.is_set():
             await asyncio.sleep(0.05)
-        for t in tasks:
-            t.cancel()
+        stop_all()

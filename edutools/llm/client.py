@@ -53,7 +53,7 @@ from edutools.llm.usage import PRICES, UsageMeter
 from edutools.schema import Usage
 from edutools.settings import Settings
 
-__all__ = ["CALL_PRIORITY", "LLMClient"]
+__all__ = ["CALL_PRIORITY", "ChainPriority", "LLMClient"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,10 +65,25 @@ _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 _CUT_OFF = {"length", "max_tokens", "MAX_TOKENS"}
 
 
-#: Priority of the calls made in this context: a lower number gets a free slot first. The
-#: runner gives each question its position in the course, so earlier questions finish first
-#: and later ones fill the slots their chains leave idle.
-CALL_PRIORITY: contextvars.ContextVar[int] = contextvars.ContextVar(
+@dataclass
+class ChainPriority:
+    """The place of one chain of dependent calls (one question) in the queue for call slots.
+
+    A chain that has made fewer calls has more of them still to come, and gets a free slot
+    first; among equals, the lower ``position`` does. This is the longest-remaining-chain-first
+    rule (Hu's rule for chains), which keeps every slot busy to the end of a run: by the time
+    the last questions start, the ones in flight have as much left as they do, rather than a
+    few late questions running their whole chains alone at the end.
+    """
+
+    position: int
+    calls: int = 0
+
+
+#: Priority of the calls made in this context: an ``int`` (lower gets a free slot first) or
+#: a :class:`ChainPriority` shared by the tasks of one question (the runner sets one per
+#: question; tasks started from it share the object, so their calls count together).
+CALL_PRIORITY: contextvars.ContextVar[int | ChainPriority] = contextvars.ContextVar(
     "edutools_call_priority", default=0
 )
 
@@ -78,10 +93,10 @@ class _Slots:
 
     def __init__(self, size: int) -> None:
         self.free = size
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiters: list[tuple[tuple[int, int], int, asyncio.Future[None]]] = []
         self._arrivals = itertools.count()
 
-    async def acquire(self, priority: int) -> None:
+    async def acquire(self, priority: tuple[int, int]) -> None:
         if self.free > 0 and not self._waiters:
             self.free -= 1
             return
@@ -104,7 +119,13 @@ class _Slots:
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        await self.acquire(CALL_PRIORITY.get())
+        current = CALL_PRIORITY.get()
+        if isinstance(current, ChainPriority):
+            key = (current.calls, current.position)
+            current.calls += 1
+        else:
+            key = (0, current)
+        await self.acquire(key)
         try:
             yield
         finally:

@@ -70,6 +70,16 @@ class CourseRepo(_Repo):
             ).scalar_one_or_none()
         return None if data is None else Course.model_validate(data)
 
+    def question_order(self, course_id: str) -> list[str]:
+        """The question ids of a course's latest revision, in course order (no validation of
+        the whole course: a bank only needs the order, and a large course takes a while)."""
+        with self.engine.connect() as conn:
+            data = conn.execute(
+                sa.select(courses.c.data).where(courses.c.course_id == course_id)
+            ).scalar_one_or_none()
+        questions = data.get("questions", []) if isinstance(data, dict) else []
+        return [str(q.get("id")) for q in questions if isinstance(q, dict)]
+
     def list_courses(self) -> list[CourseInfo]:
         """All stored courses, most recently updated first."""
         with self.engine.connect() as conn:

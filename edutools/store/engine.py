@@ -251,3 +251,11 @@ def upsert(
     stmt = _insert(conn, table).values(**values)
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
     conn.execute(stmt)
+
+
+def insert_many_ignore(
+    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]
+) -> None:
+    """:func:`insert_ignore` for many rows in one statement (rows under a taken key are skipped)."""
+    if rows:
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=keys), rows)

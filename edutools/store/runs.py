@@ -12,7 +12,7 @@ from edutools.errors import DataError
 from edutools.schema import Assertion, Course, Item, ItemBank, Provenance, Usage
 from edutools.store._base import canonical_hash
 from edutools.store.courses import CourseRepo
-from edutools.store.engine import insert_ignore, upsert
+from edutools.store.engine import insert_ignore, insert_many_ignore, upsert
 from edutools.store.tables import assertions, generation_runs, items, run_questions, utcnow
 
 
@@ -115,22 +115,24 @@ class RunRepo(CourseRepo):
             )
             if not fresh:
                 return False
-            for a in new_assertions:
-                insert_ignore(
-                    conn,
-                    assertions,
+            insert_many_ignore(
+                conn,
+                assertions,
+                [
                     {
                         "run_id": run_id,
                         "assertion_id": a.id,
                         "question_id": a.question_id,
                         "data": a.model_dump(mode="json"),
-                    },
-                    ["run_id", "assertion_id"],
-                )
-            for pos, item in enumerate(new_items):
-                insert_ignore(
-                    conn,
-                    items,
+                    }
+                    for a in new_assertions
+                ],
+                ["run_id", "assertion_id"],
+            )
+            insert_many_ignore(
+                conn,
+                items,
+                [
                     {
                         "run_id": run_id,
                         "item_id": item.id,
@@ -138,9 +140,11 @@ class RunRepo(CourseRepo):
                         "position": pos,
                         "data": item.model_dump(mode="json"),
                         "status": item.status,
-                    },
-                    ["run_id", "item_id"],
-                )
+                    }
+                    for pos, item in enumerate(new_items)
+                ],
+                ["run_id", "item_id"],
+            )
         return True
 
     def finish_run(self, run_id: int, usage: Usage, status: str = "complete") -> None:
@@ -208,8 +212,7 @@ class RunRepo(CourseRepo):
                 .where(assertions.c.run_id == run_id)
                 .order_by(assertions.c.id)
             ).all()
-        course = self.get_course(run["course_id"])
-        order = {q.id: i for i, q in enumerate(course.questions)} if course else {}
+        order = {q: i for i, q in enumerate(self.question_order(run["course_id"]))}
         item_rows = sorted(item_rows, key=lambda r: (order.get(r[0] or "", len(order)), r[1]))
         provenance = Provenance.model_validate(run["provenance"])
         if run["usage"] is not None:

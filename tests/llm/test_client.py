@@ -316,3 +316,32 @@ def test_free_slots_go_to_the_lowest_priority_number(
     order = [r.messages[-1]["content"] for r in stub_server.requests]
     tags = [next(t for t in ("first", "p5", "p1", "p3") if t in text) for text in order]
     assert tags == ["first", "p1", "p3", "p5"]
+
+
+def test_free_slots_go_to_the_chain_with_the_most_calls_left(
+    stub_server: StubServer, llm_settings: Settings, fast_retry: RetryPolicy
+) -> None:
+    """Longest remaining chain first: fewer calls made wins, then the lower position."""
+    from edutools.llm.client import CALL_PRIORITY, ChainPriority
+
+    stub_server.latency = 0.05
+    settings = llm_settings.with_(max_concurrency=1)
+    chains = {"late": ChainPriority(9), "busy": ChainPriority(0, calls=3), "next": ChainPriority(4)}
+
+    async def main() -> None:
+        async with LLMClient(settings, retry=fast_retry, cache=False) as llm:
+
+            async def one(tag: str) -> None:
+                CALL_PRIORITY.set(chains[tag] if tag in chains else ChainPriority(0))
+                await llm.structured(PROMPT, Echo, variables(tag))
+
+            first = asyncio.create_task(one("first"))
+            await asyncio.sleep(0.01)  # holds the only slot now
+            await asyncio.gather(first, one("busy"), one("late"), one("next"))
+
+    run(main)
+    order = [r.messages[-1]["content"] for r in stub_server.requests]
+    tags = [next(t for t in ("first", "busy", "late", "next") if t in text) for text in order]
+    assert tags == ["first", "next", "late", "busy"]
+    assert chains["busy"].calls == 4  # each call counted
+    assert chains["late"].calls == 1
