@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -52,6 +52,24 @@ def call_structured(
     return run_async(main)
 
 
+class _Box:
+    """The main task's result, with a repr that costs nothing.
+
+    On Python 3.11, ``asyncio.run`` looks up its SIGINT handler (a partial holding the main
+    task) on the way out, and the signal module formats that handler with ``%r`` when it is
+    not a standard one: the main task's repr includes a repr of its result. For an item bank
+    of a thousand items that took 0.15 s at the end of every run.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<result>"
+
+
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
     """Run ``factory()`` to completion from synchronous code, in a fresh event loop.
 
@@ -59,12 +77,14 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
     a helper thread with its own loop, so the caller need not care.
     """
 
-    async def wrapper() -> T:
-        return await factory()
+    async def wrapper() -> _Box:
+        return _Box(await factory())
 
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(wrapper())
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, wrapper()).result()
+        box = asyncio.run(wrapper())
+    else:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            box = pool.submit(asyncio.run, wrapper()).result()
+    return cast(T, box.value)
