@@ -9,7 +9,8 @@ Variables:
                                 ``OPENAI_API_VERSION`` (or ``AZURE_OPENAI_API_VERSION``)
 ``ANTHROPIC_API_KEY``           for ``anthropic:`` models (extra ``anthropic``); ``ANTHROPIC_BASE_URL``
                                 for another endpoint
-``GOOGLE_API_KEY``              for ``google_genai:`` models (extra ``google``); or ``GEMINI_API_KEY``
+``GOOGLE_API_KEY``              for ``google_genai:`` models (extra ``google``); or ``GEMINI_API_KEY``;
+                                ``GOOGLE_GEMINI_BASE_URL`` for another endpoint
 ``OLLAMA_HOST``                 Ollama's native API for ``ollama:`` models (extra ``ollama``)
 ``EDUTOOLS_DATABASE_URL``       SQLAlchemy URL; default SQLite file in the data directory
 ``EDUTOOLS_DATA_DIR``           where the database and LLM cache live; default XDG data dir
@@ -148,6 +149,7 @@ class Settings:
     anthropic_api_key: str | None = field(default=None, repr=False)
     anthropic_base_url: str | None = None
     google_api_key: str | None = field(default=None, repr=False)
+    google_base_url: str | None = None
     ollama_base_url: str | None = None
     model: str = "gpt-4o-mini"
     temperature: float | None = 0.0
@@ -194,6 +196,7 @@ class Settings:
             anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
             anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
             google_api_key=env.get("GOOGLE_API_KEY") or env.get("GEMINI_API_KEY") or None,
+            google_base_url=env.get("GOOGLE_GEMINI_BASE_URL") or None,
             ollama_base_url=env.get("OLLAMA_HOST") or None,
             model=env.get("EDUTOOLS_MODEL") or "gpt-4o-mini",
             temperature=_temperature(env),

@@ -1,10 +1,11 @@
-"""Anthropic's Messages API and Ollama's chat API, translated to and from the stub's chat completions.
+"""Anthropic's, Google's and Ollama's native APIs, translated to and from the stub's chat completions.
 
 The stub answers every request as an OpenAI chat completion. A request to ``/v1/messages``
-(Anthropic) or ``/api/chat`` (Ollama's native API) is first rewritten into that shape (so the
-responder, the faults and :class:`RecordedRequest` work unchanged), and the completion is
-rewritten back into the provider's reply. Only what the langchain integrations send and read
-is translated: text messages, one forced tool (Anthropic), a JSON-schema ``format`` (Ollama).
+(Anthropic), ``/v1[beta]/models/MODEL:generateContent`` (Google's Gemini API) or ``/api/chat``
+(Ollama's native API) is first rewritten into that shape (so the responder, the faults and
+:class:`RecordedRequest` work unchanged), and the completion is rewritten back into the
+provider's reply. Only what the langchain integrations send and read is translated: text
+messages, one forced tool (Anthropic, Google), a JSON-schema ``format`` (Ollama).
 """
 
 from __future__ import annotations
@@ -13,7 +14,27 @@ import json
 import time
 from typing import Any
 
-__all__ = ["error_body", "from_anthropic", "from_ollama", "to_anthropic", "to_ollama"]
+__all__ = [
+    "error_body",
+    "from_anthropic",
+    "from_gemini",
+    "from_ollama",
+    "to_anthropic",
+    "to_gemini",
+    "to_ollama",
+]
+
+# Google's error statuses (google.rpc.Code names) by HTTP status
+_GEMINI_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 
 
 def _text(content: Any) -> str:
@@ -122,10 +143,113 @@ def to_ollama(completion: dict[str, Any]) -> bytes:
     return (json.dumps(line) + "\n").encode("utf-8")
 
 
-def error_body(dialect: str, kind: str, message: str) -> dict[str, Any]:
-    """An error reply in the provider's shape."""
+def from_gemini(body: dict[str, Any], model: str) -> dict[str, Any]:
+    """A Gemini ``generateContent`` request (for ``model``) as a chat-completions request.
+
+    The forced function (``toolConfig``'s allowed name, else the first declaration) becomes
+    the one tool, with its schema's Gemini type names (``OBJECT``) back in JSON-schema case.
+    """
+    system = body.get("systemInstruction")
+    messages = [{"role": "system", "content": _parts_text(system["parts"])}] if system else []
+    messages += [
+        {
+            "role": "assistant" if c.get("role") == "model" else "user",
+            "content": _parts_text(c.get("parts")),
+        }
+        for c in body["contents"]
+    ]
+    out: dict[str, Any] = {"model": model, "messages": messages}
+    config = body.get("generationConfig") or {}
+    for theirs, ours in (("maxOutputTokens", "max_tokens"), ("temperature", "temperature")):
+        if theirs in config:
+            out[ours] = config[theirs]
+    declarations = [d for t in body.get("tools") or [] for d in t.get("functionDeclarations") or []]
+    if declarations:
+        calling = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
+        allowed = calling.get("allowedFunctionNames") or []
+        forced = next((d for d in declarations if d["name"] in allowed), declarations[0])
+        schema = forced.get("parametersJsonSchema") or forced.get("parameters") or {}
+        out["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": forced["name"],
+                    "description": forced.get("description", ""),
+                    "parameters": _json_schema(schema),
+                },
+            }
+        ]
+        out["tool_choice"] = {"type": "function", "function": {"name": forced["name"]}}
+    return out
+
+
+def to_gemini(completion: dict[str, Any]) -> dict[str, Any]:
+    """A chat completion as a Gemini reply (a tool call becomes a ``functionCall`` part)."""
+    choice = completion["choices"][0]
+    message = choice["message"]
+    parts: list[dict[str, Any]] = []
+    for call in message.get("tool_calls") or []:
+        try:
+            arguments = json.loads(call["function"]["arguments"])
+        except json.JSONDecodeError:
+            arguments = None
+        if isinstance(arguments, dict):
+            parts.append({"functionCall": {"name": call["function"]["name"], "args": arguments}})
+        else:  # not an object: Gemini would send text
+            parts.append({"text": call["function"]["arguments"]})
+    if message.get("content"):
+        parts.append({"text": message["content"]})
+    usage = completion["usage"]
+    return {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": parts},
+                "finishReason": "MAX_TOKENS" if choice["finish_reason"] == "length" else "STOP",
+                "index": 0,
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": usage["prompt_tokens"],
+            "candidatesTokenCount": usage["completion_tokens"],
+            "totalTokenCount": usage["prompt_tokens"] + usage["completion_tokens"],
+        },
+        "modelVersion": completion["model"],
+        "responseId": completion["id"],
+    }
+
+
+def _parts_text(parts: Any) -> str:
+    """A Gemini message's text; a function call or response as its JSON."""
+    texts = []
+    for part in parts or []:
+        if "functionCall" in part:
+            texts.append(json.dumps(part["functionCall"].get("args") or {}))
+        elif "functionResponse" in part:
+            texts.append(json.dumps(part["functionResponse"].get("response") or {}))
+        else:
+            texts.append(str(part.get("text", "")))
+    return "".join(texts)
+
+
+def _json_schema(schema: Any) -> Any:
+    """A Gemini ``Schema`` as JSON schema: its type names (``STRING``) in lower case."""
+    if isinstance(schema, list):
+        return [_json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        k: v.lower() if k == "type" and isinstance(v, str) else _json_schema(v)
+        for k, v in schema.items()
+    }
+
+
+def error_body(dialect: str, kind: str, message: str, status: int = 500) -> dict[str, Any]:
+    """An error reply in the provider's shape (``status``: the HTTP status it goes with)."""
     if dialect == "anthropic":
         return {"type": "error", "error": {"type": kind, "message": message}}
+    if dialect == "gemini":
+        name = _GEMINI_STATUS.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
+        return {"error": {"code": status, "message": message, "status": name}}
     if dialect == "ollama":
         return {"error": message}
     return {"error": {"message": message, "type": kind}}

@@ -1,8 +1,9 @@
 """The stub server's wire format: the HTTP handler and the chat-completion replies.
 
 Routes: ``POST .../chat/completions`` (OpenAI and compatible servers, Azure's deployment
-paths too), ``POST /v1/messages`` (Anthropic), ``POST /api/chat`` (Ollama's native API), and
-the Batch API's files and batches (see ``_stub_batches``).
+paths too), ``POST /v1/messages`` (Anthropic), ``POST /v1[beta]/models/MODEL:generateContent``
+(Google's Gemini API), ``POST /api/chat`` (Ollama's native API), and the Batch API's files and
+batches (see ``_stub_batches``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from pydantic import BaseModel
 from edutools.llm._stub_dialects import (
     error_body,
     from_anthropic,
+    from_gemini,
     from_ollama,
     to_anthropic,
+    to_gemini,
     to_ollama,
 )
 from edutools.llm.tokens import estimate_tokens
@@ -157,7 +160,7 @@ class StubHandler(BaseHTTPRequestHandler):
         self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
     def do_POST(self) -> None:
-        """Answer ``POST .../chat/completions``, ``.../files`` and ``.../batches[/ID/cancel]``."""
+        """Answer chat requests in each dialect, ``.../files`` and ``.../batches[/ID/cancel]``."""
         stub = self.server_stub
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
@@ -178,6 +181,8 @@ class StubHandler(BaseHTTPRequestHandler):
             dialect = "anthropic"
         elif route.endswith("/api/chat"):
             dialect = "ollama"
+        elif route.endswith(":generateContent") and "/models/" in route:
+            dialect = "gemini"
         else:
             self._not_found()
             return
@@ -187,9 +192,12 @@ class StubHandler(BaseHTTPRequestHandler):
                 body = from_anthropic(body)
             elif dialect == "ollama":
                 body = from_ollama(body)
+            elif dialect == "gemini":
+                model = route.rsplit("/models/", 1)[1].removesuffix(":generateContent")
+                body = from_gemini(body, model)
         except (json.JSONDecodeError, KeyError, TypeError):
             self._send_json(
-                400, {"error": {"message": "request body is not JSON", "type": "invalid_request"}}
+                400, error_body(dialect, "invalid_request", "request body is not JSON", 400)
             )
             return
         index, fault, queued = stub._admit(self.path, dict(self.headers.items()), body)
@@ -215,11 +223,13 @@ class StubHandler(BaseHTTPRequestHandler):
             if fault.kind == "rate_limit":
                 self._send_json(
                     429,
-                    error_body(dialect, "rate_limit_error", "rate limit reached (stub)"),
+                    error_body(dialect, "rate_limit_error", "rate limit reached (stub)", 429),
                     {"Retry-After": f"{fault.retry_after:g}"},
                 )
             else:
-                self._send_json(fault.status, error_body(dialect, "api_error", fault.message))
+                self._send_json(
+                    fault.status, error_body(dialect, "api_error", fault.message, fault.status)
+                )
             return
         try:
             reply = stub._reply_for(body, queued)
@@ -240,6 +250,8 @@ class StubHandler(BaseHTTPRequestHandler):
         stub._wait(deadline - time.monotonic())
         if dialect == "anthropic":
             self._send_json(200, to_anthropic(payload))
+        elif dialect == "gemini":
+            self._send_json(200, to_gemini(payload))
         elif dialect == "ollama":
             self._send_bytes(to_ollama(payload), "application/x-ndjson")
         else:

@@ -8,7 +8,8 @@
 - ``azure_openai:<deployment>``: Azure OpenAI with ``AZURE_OPENAI_API_KEY``,
   ``AZURE_OPENAI_ENDPOINT`` and ``OPENAI_API_VERSION``;
 - ``anthropic:``, ``google_genai:``, ``ollama:``: through the extras ``anthropic``, ``google``
-  and ``ollama``.
+  and ``ollama``, at ``ANTHROPIC_BASE_URL``, ``GOOGLE_GEMINI_BASE_URL`` and ``OLLAMA_HOST``
+  when set.
 
 Every provider's own retries are switched off because :class:`edutools.llm.LLMClient` retries
 itself (with backoff, jitter and accounting). Keys are passed from Settings, never written.
@@ -108,6 +109,8 @@ def make_chat_model(
         options["max_tokens"] = 4096  # required by the API; each request sets its own
     elif p.provider == "google_genai":
         options["google_api_key"] = SecretStr(settings.google_api_key or "")
+        if settings.google_base_url:
+            options["base_url"] = settings.google_base_url
     elif p.provider == "ollama":
         # no retries of its own; the timeout goes to its httpx client
         del options["max_retries"], options["timeout"]
