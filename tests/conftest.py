@@ -32,6 +32,7 @@ def _isolated_environment(
         "ANTHROPIC_BASE_URL",
         "GOOGLE_API_KEY",
         "GEMINI_API_KEY",
+        "GOOGLE_GEMINI_BASE_URL",
         "OLLAMA_HOST",
         "EDUTOOLS_MODEL",
         "EDUTOOLS_TEMPERATURE",

@@ -622,16 +622,22 @@ _KEY_NAMES = {
 
 
 async def _close_own_clients(chat: Any) -> None:
-    """Close the HTTP client a provider's chat model opened itself (Anthropic, Ollama).
+    """Close the HTTP client a provider's chat model opened itself (Anthropic, Ollama, Google).
 
-    OpenAI and Azure use the client's own pool (closed by the caller); the others keep theirs
-    in ``_async_client``: closed here only when it was created, never created to be closed.
+    OpenAI and Azure use the client's own pool (closed by the caller); Anthropic and Ollama
+    keep theirs in ``_async_client`` (closed here only when it was created, never created to
+    be closed); Google's ``google.genai`` client keeps an async side in ``client.aio``.
     """
     private = getattr(chat, "__pydantic_private__", None) or {}
     own = chat.__dict__.get("_async_client") or private.get("_async_client")
     close = getattr(own, "close", None)
     if close is not None and asyncio.iscoroutinefunction(close):
         await close()
+    genai = chat.__dict__.get("client")
+    if genai is not None and type(genai).__module__.startswith("google.genai"):
+        aclose = getattr(getattr(genai, "aio", None), "aclose", None)
+        if aclose is not None and asyncio.iscoroutinefunction(aclose):
+            await aclose()
 
 
 def _endpoint(settings: Settings, p: ModelProfile) -> str:
@@ -644,6 +650,8 @@ def _endpoint(settings: Settings, p: ModelProfile) -> str:
         return f"ollama {settings.ollama_base_url or 'http://localhost:11434'}"
     if p.provider == "anthropic" and settings.anthropic_base_url:
         return f"anthropic {settings.anthropic_base_url}"
+    if p.provider == "google_genai" and settings.google_base_url:
+        return f"google_genai {settings.google_base_url}"
     return p.provider
 
 

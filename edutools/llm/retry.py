@@ -44,11 +44,20 @@ _TRANSIENT_NAMES = frozenset(
 
 
 def status_code(exc: BaseException) -> int | None:
-    """The HTTP status an error carries (``status_code``, or ``code`` as google-genai has it)."""
-    for attr in ("status_code", "code"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, int) and 100 <= value <= 599:
-            return value
+    """The HTTP status an error carries (``status_code``, or ``code`` as google-genai has it).
+
+    An error that carries none is asked for its cause: langchain-google-genai re-raises the
+    client's error (which has the status) as its own ``GoogleRateLimitError`` and the like.
+    """
+    seen: BaseException | None = exc
+    for _ in range(3):
+        if seen is None:
+            break
+        for attr in ("status_code", "code"):
+            value = getattr(seen, attr, None)
+            if isinstance(value, int) and 100 <= value <= 599:
+                return value
+        seen = seen.__cause__
     return None
 
 
@@ -74,6 +83,8 @@ def retry_after_seconds(exc: BaseException) -> float | None:
     ``Retry-After`` may be seconds or an HTTP date. Returns None when absent or unreadable.
     """
     response = getattr(exc, "response", None)
+    if response is None and exc.__cause__ is not None:
+        response = getattr(exc.__cause__, "response", None)  # a wrapped client error
     headers = getattr(response, "headers", None)
     if headers is None:
         return None

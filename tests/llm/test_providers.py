@@ -282,29 +282,17 @@ def _provider_settings(stub: StubServer, tmp_path: Any, model: str) -> Settings:
     )
 
 
-async def _close_google_client(llm: LLMClient) -> None:
-    """Close google-genai's async client, which ``LLMClient.aclose`` does not close yet.
-
-    Its ``_close_own_clients`` knows Anthropic's and Ollama's ``_async_client`` only; after a
-    5xx from Google the kept connection would be reported unclosed when collected.
-    """
-    chat = llm._chat
-    if type(chat).__name__ == "ChatGoogleGenerativeAI":
-        await chat.client.aio.aclose()  # type: ignore[attr-defined]
-
-
 @pytest.mark.parametrize(
     ("model", "path", "stage", "fault"),
     [
         pytest.param(
             "anthropic:claude-sonnet-4-5", "/v1/messages", "reask", "rate_limit", id="anthropic"
         ),
-        # a 503 here: see test_gemini_rate_limit_is_retried for Google's 429
         pytest.param(
             "google_genai:gemini-2.5-flash",
             "/v1/models/gemini-2.5-flash:generateContent",
             "reask",
-            "server_error",
+            "rate_limit",
             id="google",
         ),
         # Ollama's format carries only the schema, whose title the stub takes for the stage
@@ -316,7 +304,7 @@ def test_native_apis_through_the_stub(
 ) -> None:
     """Anthropic's Messages API, Gemini's generateContent and Ollama's chat API, through langchain."""
     settings = _provider_settings(stub_server, tmp_path, model)
-    stub_server.inject(fault, status=503)  # retried (a 429, or a 503)
+    stub_server.inject(fault)  # retried
     stub_server.inject("malformed_json")  # re-asked
     stub_server.enqueue({"text": "native"})
 
@@ -324,7 +312,6 @@ def test_native_apis_through_the_stub(
         async with LLMClient(settings, retry=FAST, max_tokens=77) as llm:
             first = await llm.structured(PROMPT, Echo, {"error": "e", "schema_name": "echo"})
             again = await llm.structured(PROMPT, Echo, {"error": "e", "schema_name": "echo"})
-            await _close_google_client(llm)
             return first, llm.usage(), again
 
     first, usage, again = asyncio.run(main())
@@ -435,11 +422,6 @@ def test_gemini_wire_format(stub_server: StubServer, path: str) -> None:
     assert stub_server.requests[0].messages[0] == {"role": "system", "content": "be brief"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="langchain-google-genai raises a 429 as GoogleRateLimitError, which carries no status "
-    "code (only its __cause__ does), so edutools.llm.retry.is_retryable does not retry it",
-)
 def test_gemini_rate_limit_is_retried(stub_server: StubServer, tmp_path: Any) -> None:
     settings = _provider_settings(stub_server, tmp_path, "google_genai:gemini-2.5-flash")
     stub_server.inject("rate_limit")
@@ -447,10 +429,7 @@ def test_gemini_rate_limit_is_retried(stub_server: StubServer, tmp_path: Any) ->
 
     async def main() -> Echo:
         async with LLMClient(settings, retry=FAST, cache=False) as llm:
-            try:
-                return await llm.structured(PROMPT, Echo, {"error": "e", "schema_name": "echo"})
-            finally:
-                await _close_google_client(llm)
+            return await llm.structured(PROMPT, Echo, {"error": "e", "schema_name": "echo"})
 
     assert asyncio.run(main()) == Echo(text="later")
     assert [r.fault for r in stub_server.requests] == ["rate_limit", None]
