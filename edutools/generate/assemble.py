@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edutools.errors import GenerationError
+from edutools.generate.options import stem_question
 from edutools.schema import (
     Assertion,
     Form,
@@ -377,7 +378,7 @@ def assemble_with_notes(
                 concept_id=question.concept_id,
                 question_id=question.id,
                 form=form,
-                stem=f"{question.text.strip()} {Item.default_stem(form)}",
+                stem=f"{stem_question(question.text)} {Item.default_stem(form)}",
                 options=[Option(text=a.text, is_key=key, assertion_id=a.id) for a, key in arranged],
                 provenance=provenance,
             )

@@ -29,7 +29,14 @@ from spellchecker import SpellChecker
 from edutools.schema import Course, Question
 from edutools.text import STOPWORDS, words
 
-__all__ = ["OptionWriter", "Polished", "WriterCache", "fragment_reason", "question_subject"]
+__all__ = [
+    "OptionWriter",
+    "Polished",
+    "WriterCache",
+    "fragment_reason",
+    "question_subject",
+    "stem_question",
+]
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
 
@@ -340,7 +347,27 @@ _DUMMY_IT = re.compile(
 )
 # a sentence opening with these leans on the one before it
 _DANGLING_START = frozenset(
-    ["so", "therefore", "thus", "hence", "and", "but", "or", "which", "also", "plus"]
+    ["so", "therefore", "thus", "hence", "and", "but", "or", "which", "plus"]
+)
+# connectives that tie a sentence to the one before it and can go without changing what it says
+# ("In addition, the bridge floods the frame." -> "The bridge floods the frame.")
+_CONNECTIVE = re.compile(
+    r"^(?:in addition|additionally|furthermore|moreover|however|besides|also|as well|"
+    r"on the other hand|in contrast|in general|generally|basically|finally|lastly|"
+    r"first(?:ly)?|second(?:ly)?|third(?:ly)?|then|nevertheless|nonetheless|in fact|indeed|"
+    r"of course)(?:\s*,\s*|\s+)(?=\S)",
+    re.IGNORECASE,
+)
+# a short label before a colon ("Disadvantage: ...", "Advantage 2: ...")
+_LABEL = re.compile(r"^([^:]{1,40}):\s*(?=\S)")
+# the instructions of a free-text question that a multiple-choice item must not repeat
+_WRITING_INSTRUCTION = re.compile(
+    r"\b(?:in|with|within|using)\s+(?:about\s+|at most\s+|no more than\s+)?"
+    r"(?:\d+|one|two|three|four|five|a few)(?:\s*(?:-|–|to)\s*\d+)?\s+sentences?\b"
+    r"|^(?:please\s+)?(?:explain|justify|give reasons for|argue for)\s+your\s+"
+    r"(?:answer|reasoning|choice|decision)\b"
+    r"|^(?:please\s+)?answer the question\b",
+    re.IGNORECASE,
 )
 _PREPOSITIONS = frozenset(
     ["from", "through", "via", "with", "by", "into", "in", "on", "at", "to", "for", "of"]
@@ -517,6 +544,10 @@ def fragment_reason(text: str) -> str | None:
     tokens = words(text)
     if len(tokens) < 4:
         return "it has fewer than 4 words"
+    if text.count("(") != text.count(")"):
+        return "its brackets do not match (a piece cut from a longer text)"
+    if re.search(r":\s*[-–•*]\s", text):
+        return "it holds a list, not a sentence"
     if tokens[0] in _DANGLING_START:
         return f"it starts with '{tokens[0]}'"
     finite = sum(t in _AUX or (t in _VERBS and t.endswith("s")) for t in tokens)
@@ -684,6 +715,7 @@ class OptionWriter:
             return c
 
         out = " ".join(text.split())
+        out = _strip_lead(out)
         out = _WORD.sub(fix, out)
         out = re.sub(r"\s+([,.;:!?])", r"\1", out)
         out = re.sub(r"([,;:])(?=[A-Za-z])", r"\1 ", out)
@@ -718,6 +750,41 @@ class OptionWriter:
             if not self.known(low):
                 out.append(w)
         return list(dict.fromkeys(out))
+
+
+def _strip_lead(text: str) -> str:
+    """``text`` without a leading connective ("Furthermore, ...") or short label ("Disadvantage:
+    ..."), when what follows is a sentence of its own."""
+    for _ in range(2):  # "Advantage: however, ..."
+        m = _CONNECTIVE.match(text)
+        if m is None:
+            m = _LABEL.match(text)
+            head = m.group(1).split() if m else []
+            if not m or len(head) > 4 or any(w.lower().strip("\"'") in _AUX for w in head):
+                return text
+        rest = text[m.end() :]
+        rest = rest[:1].upper() + rest[1:]
+        if fragment_reason(rest) is not None:
+            return text
+        text = rest
+    return text
+
+
+def stem_question(question_text: str) -> str:
+    """The question without its instructions for writing a free-text answer.
+
+    "Explain your answer in 2-5 sentences." or "Give two reasons for your answer in 2-4
+    sentences." ask for an essay; in front of "Which statement is correct?" they confuse.
+    The question is kept whole when nothing else would be left.
+
+    Example
+    -------
+    >>> stem_question("Does the assumption hold for real traffic? Explain your answer in 2-5 sentences.")
+    'Does the assumption hold for real traffic?'
+    """
+    sentences = re.split(r"(?<=[.?!])\s+", " ".join(question_text.split()))
+    kept = [s for s in sentences if not _WRITING_INSTRUCTION.search(s)]
+    return " ".join(kept) if kept else " ".join(sentences)
 
 
 def _restore_subject(text: str, subject: str) -> tuple[str, bool]:

@@ -382,6 +382,9 @@ class _Run:
             watcher.cancel()
             for t in tasks:
                 t.cancel()
+            # let the cancelled questions unwind (their requests close their connections)
+            # before the caller closes the client; a Ctrl-C lands here while calls are in flight
+            await asyncio.gather(watcher, *tasks, return_exceptions=True)
         for q in pending[len(tasks) :]:
             self._report(q, "cancelled")  # never started: the run was stopped first
         fatal: BaseException | None = None

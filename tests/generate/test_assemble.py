@@ -89,6 +89,15 @@ def test_items_are_valid_with_deterministic_ids() -> None:
         assert all(o.assertion_id for o in item.options)
 
 
+def test_stems_drop_the_instructions_for_a_written_answer() -> None:
+    essay = Q.model_copy(update={"text": f"{Q.text} Explain your answer in 2-5 sentences."})
+    items = assemble(essay, pool(5, 6), source="local", provenance=PROV)
+    assert items
+    for item in items:
+        assert item.stem.startswith(f"{Q.text} ")
+        assert "sentences" not in item.stem
+
+
 def _uses(items: list) -> Counter[str]:
     return Counter(o.assertion_id for i in items for o in i.options)
 

@@ -8,7 +8,12 @@ import pytest
 
 from edutools import io
 from edutools.generate import options as options_module
-from edutools.generate.options import OptionWriter, fragment_reason, question_subject
+from edutools.generate.options import (
+    OptionWriter,
+    fragment_reason,
+    question_subject,
+    stem_question,
+)
 from edutools.generate.quality import check_item
 from edutools.schema import Assertion, Concept, Course, Item, Option, Question, StudentAnswer
 
@@ -118,6 +123,16 @@ def test_subject_restored_only_where_the_question_is_clear(writer: OptionWriter)
         pytest.param(
             "In aerobic respiration glucose is broken down.", None, id="prepositional-opening"
         ),
+        pytest.param(
+            "UDP cannot correct it) TCP has a sequence number in its header.",
+            "its brackets do not match (a piece cut from a longer text)",
+            id="cut-bracket",
+        ),
+        pytest.param(
+            "TCP has additional header fields: - sequence number - window size.",
+            "it holds a list, not a sentence",
+            id="list",
+        ),
     ],
 )
 def test_fragments(text: str, reason: str | None) -> None:
@@ -170,3 +185,44 @@ def test_example_course_vocabulary() -> None:
     assert writer.known("nucleoid")
     # two course words are one letter away: the one the course uses far more wins
     assert writer.polish("prokaryotes have no nucleas").text == "Prokaryotes have no nucleus."
+
+
+@pytest.mark.parametrize(
+    ("raw", "polished"),
+    [
+        pytest.param("In addition, the backoff timer doubles after a collision", "The backoff timer doubles after a collision.", id="in-addition"),
+        pytest.param("Furthermore the sender stops and sends a jam signal", "The sender stops and sends a jam signal.", id="furthermore"),
+        pytest.param("However, the sender listens while it sends", "The sender listens while it sends.", id="however"),
+        pytest.param("Disadvantage:the backoff timer wastes time on a quiet bus", "The backoff timer wastes time on a quiet bus.", id="label"),
+        pytest.param("Also it doubles", "Also it doubles.", id="kept-when-the-rest-is-a-fragment"),
+        pytest.param("The reason is: the bus is shared by every node", "The reason is: the bus is shared by every node.", id="not-a-label"),
+    ],
+)  # fmt: skip
+def test_leading_connectives_and_labels_go(writer: OptionWriter, raw: str, polished: str) -> None:
+    assert writer.polish(raw).text == polished
+
+
+@pytest.mark.parametrize(
+    ("question", "stem"),
+    [
+        pytest.param(
+            "Does this assumption hold for real traffic? Explain your answer in 2-5 sentences.",
+            "Does this assumption hold for real traffic?",
+            id="explain-in-sentences",
+        ),
+        pytest.param(
+            "Which encoding should be used? Give two reasons for your answer in 2-4 sentences.",
+            "Which encoding should be used?",
+            id="reasons-in-sentences",
+        ),
+        pytest.param(
+            "What does the table hold? Please answer the question in 2-5 sentences.",
+            "What does the table hold?",
+            id="please-answer",
+        ),
+        pytest.param("Why do plants need light?", "Why do plants need light?", id="plain"),
+        pytest.param("Explain your reasoning.", "Explain your reasoning.", id="nothing-else-left"),
+    ],
+)
+def test_stems_leave_out_the_instructions_for_a_written_answer(question: str, stem: str) -> None:
+    assert stem_question(question) == stem
