@@ -43,6 +43,15 @@ def _text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
+def _arguments(call: dict[str, Any]) -> dict[str, Any] | None:
+    """A tool call's arguments as an object, or None when they are not one (malformed JSON)."""
+    try:
+        arguments = json.loads(call["function"]["arguments"])
+    except json.JSONDecodeError:
+        return None
+    return arguments if isinstance(arguments, dict) else None
+
+
 def _stage(schema: dict[str, Any]) -> str:
     """A stage name from a pydantic schema's title: ``JudgeOutput`` -> ``judge``."""
     title = str(schema.get("title", "reply")).removesuffix("Output")
@@ -76,11 +85,8 @@ def to_anthropic(completion: dict[str, Any]) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     stop = "max_tokens" if choice["finish_reason"] == "length" else "end_turn"
     for call in message.get("tool_calls") or []:
-        try:
-            arguments = json.loads(call["function"]["arguments"])
-        except json.JSONDecodeError:
-            arguments = None
-        if isinstance(arguments, dict):
+        arguments = _arguments(call)
+        if arguments is not None:
             content.append(
                 {
                     "type": "tool_use",
@@ -189,11 +195,8 @@ def to_gemini(completion: dict[str, Any]) -> dict[str, Any]:
     message = choice["message"]
     parts: list[dict[str, Any]] = []
     for call in message.get("tool_calls") or []:
-        try:
-            arguments = json.loads(call["function"]["arguments"])
-        except json.JSONDecodeError:
-            arguments = None
-        if isinstance(arguments, dict):
+        arguments = _arguments(call)
+        if arguments is not None:
             parts.append({"functionCall": {"name": call["function"]["name"], "args": arguments}})
         else:  # not an object: Gemini would send text
             parts.append({"text": call["function"]["arguments"]})
