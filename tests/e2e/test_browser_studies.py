@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +69,22 @@ def _idle(page: Any) -> None:
     )
 
 
-def _step(page: Any, last: int) -> int:
-    """Wait until the page shows a later step than ``last`` (or the end); its number, or 0."""
+def _step(page: Any, last: int, again: Callable[[], None] | None = None) -> int:
+    """Wait until the page shows a later step than ``last`` (or the end); its number, or 0.
+
+    A click that came before the minimum reading time is refused with a request to read
+    first (on a loaded machine the page may render late): ``again`` repeats it, as a
+    participant would.
+    """
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if page.get_by_text("Thank you!", exact=True).count():
             return 0
+        if again is not None and page.get_by_text("Please take a moment to read").count():
+            page.wait_for_timeout(300)
+            _idle(page)
+            again()
+            page.wait_for_timeout(300)
         texts = page.get_by_text(STEP).all_inner_texts()
         if texts and int(STEP.match(texts[0].strip()).group(1)) > last:  # type: ignore[union-attr]
             _idle(page)
@@ -203,11 +213,13 @@ def test_both_shipped_studies_from_a_fresh_clone(server: AppServer, browser_cont
                     screenshot(page, "studies-2-gsp-trial")
             level = _slider(page, gsp, trial, positions)
             _idle(page)
-            page.get_by_role("button", name="Submit").click()
+            submit = page.get_by_role("button", name="Submit")
+            submit.click()
             if kind == "gsp":
                 shown.append(level)
-        else:
-            assert _common(page, gsp, kind), page.locator('[data-testid="stMain"]').inner_text()
+            n = _step(page, n, again=submit.click)
+            continue
+        assert _common(page, gsp, kind), page.locator('[data-testid="stMain"]').inner_text()
         n = _step(page, n)
     screenshot(page, "studies-3-gsp-complete")
     _completed(page, store, gsp, "E2EGSP", "STYLEPREF1")
@@ -240,8 +252,9 @@ def test_both_shipped_studies_from_a_fresh_clone(server: AppServer, browser_cont
                 screenshot(page, "studies-4-pair")
             better.click()
             pairs += 1
-        else:
-            assert _common(page, pairwise, step["kind"])
+            n = _step(page, n, again=better.click)
+            continue
+        assert _common(page, pairwise, step["kind"])
         n = _step(page, n)
     _completed(page, store, pairwise, "E2EPAIR", "STYLEPAIR1")
     assert pairs == 1 + 2 * len(pairwise.study.base_items)  # practice + two per base item
