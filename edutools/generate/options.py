@@ -358,6 +358,12 @@ _CONNECTIVE = re.compile(
     r"of course)(?:\s*,\s*|\s+)(?=\S)",
     re.IGNORECASE,
 )
+# subjects that point back to something said before ("Both of them use ...", "The latter is ...")
+_POINTER = re.compile(
+    r"^\s*(?:(?:both|all|each|one|none|either|neither|some|most|many|two) of (?:them|these|those)"
+    r"|the (?:former|latter)|the (?:first|second|other) one)\b",
+    re.IGNORECASE,
+)
 # a short label before a colon ("Disadvantage: ...", "Advantage 2: ...")
 _LABEL = re.compile(r"^([^:]{1,40}):\s*(?=\S)")
 # the instructions of a free-text question that a multiple-choice item must not repeat
@@ -561,6 +567,9 @@ def fragment_reason(text: str) -> str | None:
         tokens[1] in _AUX or tokens[1] in _VERBS
     ):
         return f"its subject '{tokens[0]}' has no antecedent"
+    pointer = _POINTER.match(text)
+    if pointer is not None:
+        return f"its subject '{pointer.group(0).strip()}' has no antecedent"
     last = text.rstrip(" .!?;:").split()[-1:] or [""]
     if tokens[-1] in _OPEN_END and not (len(last[0]) == 1 and last[0].isupper()):
         return f"it stops after '{tokens[-1]}'"

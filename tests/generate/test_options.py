@@ -124,6 +124,17 @@ def test_subject_restored_only_where_the_question_is_clear(writer: OptionWriter)
             "In aerobic respiration glucose is broken down.", None, id="prepositional-opening"
         ),
         pytest.param(
+            "Both of them use half a bit per baud.",
+            "its subject 'Both of them' has no antecedent",
+            id="both-of-them",
+        ),
+        pytest.param(
+            "The latter is faster on a quiet bus.",
+            "its subject 'The latter' has no antecedent",
+            id="the-latter",
+        ),
+        pytest.param("Both ends must send data to each other.", None, id="both-ends"),
+        pytest.param(
             "UDP cannot correct it) TCP has a sequence number in its header.",
             "its brackets do not match (a piece cut from a longer text)",
             id="cut-bracket",
