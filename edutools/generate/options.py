@@ -366,13 +366,21 @@ _POINTER = re.compile(
 )
 # a short label before a colon ("Disadvantage: ...", "Advantage 2: ...")
 _LABEL = re.compile(r"^([^:]{1,40}):\s*(?=\S)")
-# the instructions of a free-text question that a multiple-choice item must not repeat
+# the instructions of a free-text question that a multiple-choice item must not repeat: a
+# length ("in 2-5 sentences", "in one sentence each") is cut out of its sentence, and a
+# sentence that only asks to explain or justify the written answer goes
+_ANSWER_LENGTH = re.compile(
+    r"[ ,]*\b(?:in|with|within|using)\s+(?:about\s+|at most\s+|no more than\s+)?"
+    r"(?:\d+|one|two|three|four|five|a few|a single)(?:\s*(?:-|–|to)\s*\d+)?\s+"
+    r"(?:sentences?|words)(?:\s+(?:each|total|in total))?\b\s*",
+    re.IGNORECASE,
+)
 _WRITING_INSTRUCTION = re.compile(
-    r"\b(?:in|with|within|using)\s+(?:about\s+|at most\s+|no more than\s+)?"
-    r"(?:\d+|one|two|three|four|five|a few)(?:\s*(?:-|–|to)\s*\d+)?\s+sentences?\b"
-    r"|^(?:please\s+)?(?:explain|justify|give reasons for|argue for)\s+your\s+"
-    r"(?:answer|reasoning|choice|decision)\b"
-    r"|^(?:please\s+)?answer the question\b",
+    r"^(?:please\s+)?(?:explain|justify|state|give)\s+(?:\w+\s+)?(?:reasons?\s+for\s+)?"
+    r"your\s+(?:answer|reasoning|choice|decision)\b"
+    r"|^(?:please\s+)?answer the question\b"
+    r"|^(?:you\s+(?:need|have)\s+to|please)\s+justify\b"
+    r"|^include\s+(?:a\s+)?justification\b",
     re.IGNORECASE,
 )
 _PREPOSITIONS = frozenset(
@@ -782,17 +790,25 @@ def _strip_lead(text: str) -> str:
 def stem_question(question_text: str) -> str:
     """The question without its instructions for writing a free-text answer.
 
-    "Explain your answer in 2-5 sentences." or "Give two reasons for your answer in 2-4
-    sentences." ask for an essay; in front of "Which statement is correct?" they confuse.
-    The question is kept whole when nothing else would be left.
+    "Explain your answer in 2-5 sentences." or "Give two reasons for your answer." ask for an
+    essay; in front of "Which statement is correct?" they confuse. Such sentences go, a
+    length ("in 1-3 sentences", "in one sentence each") is cut from the sentence it ends, and
+    a one-word remnant goes too. The question is kept whole when nothing else would be left.
 
     Example
     -------
     >>> stem_question("Does the assumption hold for real traffic? Explain your answer in 2-5 sentences.")
     'Does the assumption hold for real traffic?'
+    >>> stem_question("Please explain the problem with DQDB in 1-3 sentences.")
+    'Please explain the problem with DQDB.'
     """
     sentences = re.split(r"(?<=[.?!])\s+", " ".join(question_text.split()))
-    kept = [s for s in sentences if not _WRITING_INSTRUCTION.search(s)]
+    kept = []
+    for sentence in sentences:
+        cut = _ANSWER_LENGTH.sub(" ", sentence).strip()
+        cut = re.sub(r"\s+([.?!])", r"\1", cut)
+        if not _WRITING_INSTRUCTION.search(cut) and len(cut.split()) > 1:
+            kept.append(cut)
     return " ".join(kept) if kept else " ".join(sentences)
 
 

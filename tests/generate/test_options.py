@@ -231,6 +231,21 @@ def test_leading_connectives_and_labels_go(writer: OptionWriter, raw: str, polis
             "What does the table hold?",
             id="please-answer",
         ),
+        pytest.param(
+            "In an SDN, switches keep flow tables. Summarize their functions in one sentence each.",
+            "In an SDN, switches keep flow tables. Summarize their functions.",
+            id="length-cut",
+        ),
+        pytest.param(
+            "Where does most of this mass come from? Explain.",
+            "Where does most of this mass come from?",
+            id="one-word",
+        ),
+        pytest.param(
+            "How long is the queue full? You need to justify your answer by showing steps.",
+            "How long is the queue full?",
+            id="justify",
+        ),
         pytest.param("Why do plants need light?", "Why do plants need light?", id="plain"),
         pytest.param("Explain your reasoning.", "Explain your reasoning.", id="nothing-else-left"),
     ],
