@@ -9,8 +9,9 @@
 - ``python`` blocks run in a fresh interpreter in the same folder.
 - Other blocks (``text``, ``yaml``, ...) show output or files: not run.
 
-A README line whose comment says ``needs an LLM provider`` is not run (the test reports each
-one as skipped); a block preceded by ``<!-- readme-test: skip: REASON -->`` is skipped whole
+A README line whose comment says ``needs an LLM provider`` or ``needs your labels`` (claims the
+instructor has labelled, which no script can fill in for them) is not run (the test reports
+each one as skipped); a block preceded by ``<!-- readme-test: skip: REASON -->`` is skipped whole
 with that reason. Nothing else is left out.
 """
 
@@ -32,6 +33,7 @@ README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
 SHELLS = ("sh", "bash", "shell")
 PROVIDER_MARK = "needs an LLM provider"
+MARKS = (PROVIDER_MARK, "needs your labels")
 _BLOCK = re.compile(r"^```(?P<lang>[\w+-]*)[^\n]*\n(?P<code>.*?)^```", re.DOTALL | re.MULTILINE)
 _SKIP = re.compile(r"<!--\s*readme-test:\s*skip:\s*(?P<reason>.*?)\s*-->\s*$")
 
@@ -65,7 +67,7 @@ MARKED = [
     for b in RUNNABLE
     if b.lang in SHELLS and not b.skip
     for offset, line in enumerate(b.code.splitlines(), start=1)
-    if PROVIDER_MARK in line
+    if any(mark in line for mark in MARKS)
 ]
 
 
@@ -119,7 +121,7 @@ def test_block_runs(block: Block, workdir: Path) -> None:
         assert done.returncode == 0, f"README line {block.line}:\n{done.stderr[-3000:]}"
         return
     script = ["set -euo pipefail"]
-    script += [line for line in block.code.splitlines() if PROVIDER_MARK not in line]
+    script += [line for line in block.code.splitlines() if not any(mark in line for mark in MARKS)]
     done = subprocess.run(
         ["bash", "-c", "\n".join(script)],
         cwd=workdir,
@@ -135,7 +137,7 @@ def test_block_runs(block: Block, workdir: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [pytest.param(c, id=f"line-{n}-needs-provider") for n, c in MARKED]
+    "command", [pytest.param(c, id=f"line-{n}-needs-provider-or-labels") for n, c in MARKED]
 )
-def test_commands_that_need_a_provider_are_marked(command: str) -> None:
-    pytest.skip(f"needs an LLM provider, as the README says: {command}")
+def test_commands_that_need_a_provider_or_labels_are_marked(command: str) -> None:
+    pytest.skip(f"needs an LLM provider or the instructor's labels, as the README says: {command}")

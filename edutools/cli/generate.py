@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from edutools import io
 from edutools.cli._common import console, handle_errors
-from edutools.errors import ConfigError
+from edutools.errors import ConfigError, DataError
 from edutools.schema import ItemBank
 from edutools.settings import Settings
 
@@ -206,6 +206,13 @@ def register(app: typer.Typer) -> None:
             from edutools.cli.claims import load_reviews
 
             reviews = load_reviews(course, claims) if claims is not None else None
+            if confirmed_only and not any(r.labels for r in (reviews or {}).values()):
+                where = f"{claims} has no label" if claims is not None else "no --claims file"
+                raise DataError(
+                    f"--confirmed-only makes options of labelled claims only, and {where}: "
+                    "fill the label column (correct, foil or off_topic) of some rows of "
+                    "'edutools claims COURSE --out claims.csv', then pass it with --claims"
+                )
         total = len(question) if question else len(course.questions)
         resumed = 0
         start = time.monotonic()

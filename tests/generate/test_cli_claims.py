@@ -93,6 +93,23 @@ def test_claims_for_the_wrong_engine_or_course(tmp_path: Path) -> None:
     assert "work with the local engine" in out
 
 
+def test_confirmed_only_without_any_label_says_what_to_do(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.csv"
+    code, _ = invoke("claims", COURSE, "-q", "Q05", "--out", str(claims))
+    assert code == 0
+    out_file = str(tmp_path / "b.json")
+    code, out = invoke(
+        "generate", COURSE, "--claims", str(claims), "--confirmed-only", "--out", out_file
+    )
+    assert code == 2
+    assert "claims.csv has no label: fill the label column" in out
+    assert len([line for line in out.splitlines() if line.strip()]) <= 2  # engine line, error
+    code, out = invoke("generate", COURSE, "--confirmed-only", "--out", out_file)
+    assert code == 2
+    assert "no --claims file" in out
+    assert not Path(out_file).exists()
+
+
 def test_evaluate_errors_are_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "labels.csv"
     bad.write_text("answer_id,label\nA0001,great\n", encoding="utf-8")
