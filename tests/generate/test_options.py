@@ -7,6 +7,7 @@ import doctest
 import pytest
 
 from edutools import io
+from edutools.generate import _sentences as sentences_module
 from edutools.generate import options as options_module
 from edutools.generate.options import (
     OptionWriter,
@@ -20,6 +21,7 @@ from edutools.schema import Assertion, Concept, Course, Item, Option, Question, 
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(options_module).failed == 0
+    assert doctest.testmod(sentences_module).failed == 0
 
 
 @pytest.fixture(scope="module")
