@@ -51,6 +51,27 @@ __all__ = [
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_]")
 
 
+# note-taking shorthand in student answers, written out in an option (matched register)
+_SHORTHANDS = {
+    "bc": "because",
+    "b/c": "because",
+    "bcs": "because",
+    "coz": "because",
+    "cuz": "because",
+    "w/o": "without",
+    "w/": "with",
+    "thru": "through",
+    "ppl": "people",
+    "&": "and",
+}
+# lower case only: "BC" may be an acronym of the course
+_SHORTHAND = re.compile(
+    r"(?<![\w/&])(?:"
+    + "|".join(re.escape(k) for k in sorted(_SHORTHANDS, key=len, reverse=True))
+    + r")(?![\w/&])"
+)
+
+
 @dataclass(frozen=True)
 class Polished:
     """An option's text after polishing, with what was changed and what looks wrong."""
@@ -235,6 +256,7 @@ class OptionWriter:
             return c
 
         out = " ".join(text.split())
+        out = _SHORTHAND.sub(lambda m: _SHORTHANDS[m.group(0)], out)
         out = strip_lead(out)
         out = _WORD.sub(fix, out)
         out = re.sub(r"\s+([,.;:!?])", r"\1", out)

@@ -55,6 +55,8 @@ def writer() -> OptionWriter:
         pytest.param("CSMA/CD listns to the bitstrem", "CSMA/CD listens to the bitstream.", id="course-word"),
         pytest.param("the backof timer doubles", "The backoff timer doubles.", id="students-word"),
         pytest.param("collisions happen ,then the nodes wait", "Collisions happen, then the nodes wait.", id="spacing"),
+        pytest.param("the sender waits bc the bus is busy & the timer runs", "The sender waits because the bus is busy and the timer runs.", id="shorthand"),
+        pytest.param("the frame goes thru w/o a jam signal", "The frame goes through without a jam signal.", id="shorthand-slash"),
     ],
 )  # fmt: skip
 def test_spelling(writer: OptionWriter, raw: str, polished: str) -> None:
