@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pg import pg_schema
 
 from edutools.llm.stubserver import StubServer
 from edutools.settings import Settings
@@ -57,10 +57,6 @@ def data_dir() -> Path:
     return DATA
 
 
-def _pg_url() -> str | None:
-    return os.environ.get("EDUTOOLS_TEST_PG_URL") or None
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database: SQLite always; PostgreSQL when EDUTOOLS_TEST_PG_URL is set.
@@ -71,26 +67,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
-    url = _pg_url()
-    if url is None:
-        if os.environ.get("EDUTOOLS_REQUIRE_POSTGRES") == "1":
-            pytest.fail("EDUTOOLS_REQUIRE_POSTGRES=1 but EDUTOOLS_TEST_PG_URL is not set")
-        pytest.skip("set EDUTOOLS_TEST_PG_URL to run the PostgreSQL storage tests")
-    import uuid
-
-    import sqlalchemy as sa
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("the PostgreSQL storage tests") as url:
+        yield url
 
 
 @pytest.fixture

@@ -356,16 +356,18 @@ class _Run:
                     # at the watcher's next look (other questions may finish in between)
                     stop_all()
 
+        tasks: dict[asyncio.Task[None], Question] = {}
+        halted = False
+
         def stop_all() -> None:
-            halted.append(True)
+            nonlocal halted
+            halted = True
             for t in tasks:
                 if t is not asyncio.current_task():
                     t.cancel()
 
         if not pending:
             return failures
-        tasks: dict[asyncio.Task[None], Question] = {}
-        halted: list[bool] = []
         watcher = asyncio.create_task(self._watch(tasks, stop_all))
         try:
             for i, q in enumerate(pending):

@@ -13,16 +13,14 @@ EDUTOOLS_REQUIRE_POSTGRES=1, so there it runs instead of skipping.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
+from _pg import pg_schema
 from e2e_helpers import AppServer, screenshot, start_server, stop_server
 
 from edutools.store import Store
@@ -40,22 +38,8 @@ STUDY = "test-gsp-v1"
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A fresh schema on the test PostgreSQL, dropped afterwards."""
-    url = os.environ.get("EDUTOOLS_TEST_PG_URL")
-    if not url:
-        if os.environ.get("EDUTOOLS_REQUIRE_POSTGRES") == "1":
-            pytest.fail("EDUTOOLS_REQUIRE_POSTGRES=1 but EDUTOOLS_TEST_PG_URL is not set")
-        pytest.skip("set EDUTOOLS_TEST_PG_URL to run the two-instance PostgreSQL test")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("the two-instance PostgreSQL test") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
